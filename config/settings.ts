@@ -1,0 +1,206 @@
+import { z } from "zod";
+import { ConfigError, formatPath } from "./errors";
+
+/** Where stack config values come from; index.ts adapts `pulumi.Config`, tests pass objects. */
+export interface SettingsSource<S> {
+  /** A plain value: a string, or a parsed object for structured config. */
+  get(key: string): unknown;
+  /** A secret value, wrapped as the caller's secret type, or undefined when unset. */
+  getSecret(key: string): S | undefined;
+  /** Wraps a secret read from the environment the same way. */
+  wrapSecret(value: string): S;
+}
+
+/** One LLM server behind the gateway. */
+export interface LlmServer {
+  url: string;
+  /** Share of traffic among servers of the same priority. */
+  weight: number;
+  /** Higher priorities are tried first. */
+  priority: number;
+}
+
+/** Validated stack settings; `S` is how secrets are carried (pulumi.Output in the program). */
+export interface GatewaySettings<S> {
+  stack: string;
+  groupsFile: string;
+  enabled: boolean;
+  mode: "per-user" | "per-group";
+  groupKeys: "shared" | "per-user";
+  rateLimitTokens: number;
+  rateLimitWindow: number;
+  embedding: boolean;
+  embeddingModel: string;
+  embeddingQuota: "separate" | "shared";
+  embeddingRateLimitTokens: number;
+  lemonadeServers: LlmServer[];
+  lemonadeApiPath: string;
+  lemonadeApiKey?: S;
+  lemonadeModel: string;
+  llmTimeoutMs: number;
+  redis?: { host: string; port: number; password?: S };
+  externalIp: string;
+  proxyPort: number;
+  adminUrl: string;
+  adminKey?: S;
+  install: boolean;
+  kiloDir: string;
+  keyRotation: Record<string, number>;
+}
+
+/** Environment variables that stand in for unset config keys. */
+export const envFallbacks: Record<string, string> = {
+  enabled: "GATEWAY_ENABLED",
+  mode: "GATEWAY_MODE",
+  rateLimitTokens: "GATEWAY_RATE_LIMIT_TOKENS",
+  rateLimitWindow: "GATEWAY_RATE_LIMIT_WINDOW",
+  redisHost: "GATEWAY_REDIS_HOST",
+  redisPort: "GATEWAY_REDIS_PORT",
+  redisPassword: "GATEWAY_REDIS_PASSWORD",
+  proxyPort: "GATEWAY_PROXY_PORT",
+  adminUrl: "GATEWAY_ADMIN_URL",
+  adminKey: "GATEWAY_ADMIN_KEY",
+};
+
+const boolean = z.union([
+  z.boolean(),
+  z.enum(["true", "false"], { message: "must be true or false" }).transform((v) => v === "true"),
+]);
+const positiveInt = z.coerce
+  .number({ message: "must be a whole number" })
+  .int("must be a whole number")
+  .positive("must be at least 1");
+const port = positiveInt.max(65535, "must be a port number (1-65535)");
+const httpUrl = z
+  .string()
+  .regex(/^https?:\/\/[^\s/]+(:\d+)?(\/\S*)?$/, "must be an http:// or https:// URL")
+  .transform((url) => url.replace(/\/+$/, ""));
+const serverSchema = z.union([
+  httpUrl.transform((url) => ({ url, weight: 1, priority: 0 })),
+  z
+    .object({
+      url: httpUrl,
+      weight: z.number().int().min(0, "must be 0 or more").default(1),
+      priority: z.number().int().default(0),
+    })
+    .strict(),
+]);
+
+const plainSchema = z.object({
+  groupsFile: z.string().min(1).default("groups.yaml"),
+  enabled: boolean.default(true),
+  mode: z.enum(["per-user", "per-group"], { message: "must be per-user or per-group" }).default("per-user"),
+  groupKeys: z.enum(["shared", "per-user"], { message: "must be shared or per-user" }).default("shared"),
+  rateLimitTokens: positiveInt.default(500),
+  rateLimitWindow: positiveInt.default(60),
+  embedding: boolean.default(true),
+  embeddingModel: z.string().min(1).default("user.harrier-oss-v1-0.6b"),
+  embeddingQuota: z.enum(["separate", "shared"], { message: "must be separate or shared" }).default("separate"),
+  embeddingRateLimitTokens: positiveInt.optional(),
+  lemonadeUrl: z
+    .union([serverSchema.transform((s) => [s]), z.array(serverSchema).min(1, "must list at least one server")])
+    .default("http://127.0.0.1:13305"),
+  lemonadeApiPath: z
+    .string()
+    .regex(/^\/\S*$/, "must start with /")
+    .transform((p) => p.replace(/\/+$/, ""))
+    .default("/v1"),
+  lemonadeModel: z.string().min(1).default("user.gemma-4-31b-it"),
+  llmTimeoutSeconds: positiveInt.default(600),
+  redisHost: z.string().min(1).optional(),
+  redisPort: port.default(6379),
+  externalIp: z.string().min(1).default("127.0.0.1"),
+  proxyPort: port.default(9080),
+  adminUrl: httpUrl.default("http://127.0.0.1:9180"),
+  install: boolean.default(true),
+  kiloDir: z.string().min(1).optional(),
+  keyRotation: z.record(z.string(), z.number().int().min(0, "must be 0 or more")).default({}),
+});
+
+const hints: Record<string, string> = {
+  keyRotation: ` (a map such as {"alpha/alice": 1})`,
+  lemonadeUrl: ` (a URL, or a list of URLs or {url, weight, priority} objects)`,
+};
+
+/** Reads, defaults and validates the stack config; throws ConfigError naming key and fix. */
+export function readSettings<S>(
+  source: SettingsSource<S>,
+  env: NodeJS.ProcessEnv,
+  stack: string,
+): GatewaySettings<S> {
+  const file = `Pulumi.${stack}.yaml`;
+  const raw: Record<string, unknown> = {};
+  const origin: Record<string, string> = {};
+  for (const key of Object.keys(plainSchema.shape)) {
+    const value = source.get(key);
+    const envName = envFallbacks[key];
+    if (value !== undefined) {
+      raw[key] = value;
+      origin[key] = `${file}: ai-gateway:${key}`;
+    } else if (envName && env[envName] !== undefined && env[envName] !== "") {
+      raw[key] = env[envName];
+      origin[key] = `environment variable ${envName}`;
+    }
+  }
+  const parsed = plainSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue.path[0]);
+    const where = origin[key] ?? `${file}: ai-gateway:${key}`;
+    const detail = issue.path.length > 1 ? ` at ${formatPath(issue.path.slice(1))}` : "";
+    throw new ConfigError(
+      `${where}${detail} ${issue.message}${hints[key] ?? ""}; fix it with: npm run pulumi -- config set ai-gateway:${key} <value>`,
+    );
+  }
+  const plain = parsed.data;
+  const secret = (key: string): S | undefined => {
+    const fromConfig = source.getSecret(key);
+    if (fromConfig !== undefined) return fromConfig;
+    const value = envFallbacks[key] ? env[envFallbacks[key]] : undefined;
+    return value ? source.wrapSecret(value) : undefined;
+  };
+  const settings: GatewaySettings<S> = {
+    stack,
+    groupsFile: plain.groupsFile,
+    enabled: plain.enabled,
+    mode: plain.mode,
+    groupKeys: plain.groupKeys,
+    rateLimitTokens: plain.rateLimitTokens,
+    rateLimitWindow: plain.rateLimitWindow,
+    embedding: plain.embedding,
+    embeddingModel: plain.embeddingModel,
+    embeddingQuota: plain.embeddingQuota,
+    embeddingRateLimitTokens: plain.embeddingRateLimitTokens ?? plain.rateLimitTokens,
+    lemonadeServers: plain.lemonadeUrl,
+    lemonadeApiPath: plain.lemonadeApiPath,
+    lemonadeApiKey: secret("lemonadeApiKey"),
+    lemonadeModel: plain.lemonadeModel,
+    llmTimeoutMs: plain.llmTimeoutSeconds * 1000,
+    redis: plain.redisHost
+      ? { host: plain.redisHost, port: plain.redisPort, password: secret("redisPassword") }
+      : undefined,
+    externalIp: plain.externalIp,
+    proxyPort: plain.proxyPort,
+    adminUrl: plain.adminUrl,
+    adminKey: secret("adminKey"),
+    install: plain.install,
+    kiloDir: plain.kiloDir ?? `kilo/${stack}`,
+    keyRotation: plain.keyRotation,
+  };
+  assertUsable(settings, file);
+  return settings;
+}
+
+/** Checks the rules that span several keys. */
+function assertUsable<S>(settings: GatewaySettings<S>, file: string): void {
+  if (settings.install) {
+    throw new ConfigError(
+      `${file}: ai-gateway:install is true, but provisioning APISIX, etcd and Redis on a host is not available yet; set it to false to manage routes and consumers on an existing APISIX: npm run pulumi -- config set ai-gateway:install false`,
+    );
+  }
+  if (settings.enabled && settings.adminKey === undefined) {
+    throw new ConfigError(
+      `${file}: ai-gateway:adminKey is not set; give the Admin API key of the existing APISIX with: npm run pulumi -- config set --secret ai-gateway:adminKey <key> (or set GATEWAY_ADMIN_KEY).`,
+    );
+  }
+}
