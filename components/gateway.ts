@@ -54,7 +54,7 @@ export class Gateway extends pulumi.ComponentResource {
 
   constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-gateway:gateway:Gateway", name, {}, opts);
-    const { settings } = args;
+    const settings = withBearerUpstreamKey(args.settings);
     const connection = {
       adminUrl: args.adminUrl ?? settings.adminUrl,
       adminKey: (args.adminKey ?? settings.adminKey) as pulumi.Input<string>,
@@ -87,7 +87,8 @@ export class Gateway extends pulumi.ComponentResource {
         const key = this.createKey(credential);
         const bearer = pulumi.interpolate`Bearer ${key.value}`;
         const credentialPath = `${consumerPath}/credentials/${credential.id}`;
-        apisix("Credential", `credential-${credential.id}`, credentialPath, buildCredential(credential, settings, bearer), {
+        const split = buildCredential(credential, settings, bearer);
+        const holds = apisix("Credential", `credential-${credential.id}`, credentialPath, split, {
           dependsOn: [holder],
         });
         for (const user of credential.users) {
@@ -100,7 +101,8 @@ export class Gateway extends pulumi.ComponentResource {
               root: settings.kiloDir,
               content: config.apply((c) => `${JSON.stringify(c, null, 2)}\n`),
             },
-            child,
+            // Written only once the key works on the gateway.
+            { ...child, dependsOn: [holds] },
           );
         }
       }
@@ -118,6 +120,17 @@ export class Gateway extends pulumi.ComponentResource {
   private createKey(credential: PlannedCredential): ApiKey {
     return new ApiKey(`key-${credential.id}`, credential.rotation, { parent: this });
   }
+}
+
+/**
+ * The route builders put lemonadeApiKey into the upstream Authorization header as is; LLM servers
+ * expect `Bearer <key>`, so add the scheme unless the organiser already wrote it.
+ */
+function withBearerUpstreamKey(settings: GatewaySettings<Secret>): GatewaySettings<Secret> {
+  const key = settings.lemonadeApiKey;
+  if (key === undefined) return settings;
+  const header = key.apply((value) => (/^Bearer\s/i.test(value) ? value : `Bearer ${value}`));
+  return { ...settings, lemonadeApiKey: pulumi.secret(header) };
 }
 
 function summarize(consumer: PlannedConsumer, settings: GatewaySettings<Secret>): ConsumerSummary {

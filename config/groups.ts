@@ -51,8 +51,6 @@ export type User = z.infer<typeof userSchema>;
 
 const fixes: Record<string, string> = {
   unrecognized_keys: "remove it or check its spelling",
-  invalid_type: "give it the type shown",
-  too_small: "add the missing entries",
 };
 
 /** Turns the first zod issue into one sentence that names the file, the field and the fix. */
@@ -65,7 +63,13 @@ function describeIssue(file: string, issue: z.ZodIssue): string {
   if (issue.code === "invalid_union") {
     return `${file}: ${where} must be a user name or an object with name, email and rateLimitTokens; fix that entry.`;
   }
-  const fix = fixes[issue.code] ?? "correct the value";
+  if (issue.code === "invalid_type" && issue.received === "undefined") {
+    return `${file}: ${where} is missing; add it.`;
+  }
+  const fix =
+    issue.code === "too_small" && issue.type === "array"
+      ? "add the missing entries"
+      : (fixes[issue.code] ?? "correct the value");
   return `${file}: ${where} ${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}; ${fix}.`;
 }
 

@@ -125,7 +125,7 @@ export function planConsumers<S>(roster: Roster, settings: GatewaySettings<S>): 
     consumers.push(consumer);
   }
 
-  assertRotationKeysExist(settings, consumers);
+  assertRotationKeysExist(roster, settings, consumers);
   return consumers;
 }
 
@@ -138,8 +138,9 @@ function assertName(
   maxLength: number,
 ): void {
   if (!pattern.test(name)) {
+    const allowed = kind === "consumer" ? `"-" and "_"` : `"-", "_" and "."`;
     throw new ConfigError(
-      `${file}: ${where} becomes ${kind} "${name}", which APISIX refuses (letters, digits, "-" and "_" only); rename it.`,
+      `${file}: ${where} becomes ${kind} "${name}", which APISIX refuses (letters, digits, ${allowed} only); rename it.`,
     );
   }
   if (name.length > maxLength) {
@@ -162,13 +163,22 @@ function assertUniqueUsers(file: string, group: string, users: PlannedUser[]): v
   });
 }
 
-function assertRotationKeysExist<S>(settings: GatewaySettings<S>, consumers: PlannedConsumer[]): void {
-  const known = new Set(consumers.flatMap((c) => c.credentials.map((k) => k.rotationKey)));
+function assertRotationKeysExist<S>(
+  roster: Roster,
+  settings: GatewaySettings<S>,
+  consumers: PlannedConsumer[],
+): void {
+  // Entries for keys that this mode does not use (a user's key while the group shares one) are
+  // kept, so switching modes back and forth does not force the organiser to edit them.
+  const known = new Set(Object.keys(roster.groups));
+  for (const [group, { users }] of Object.entries(roster.groups)) {
+    for (const user of users) known.add(`${group}/${user.name}`);
+  }
   for (const key of Object.keys(settings.keyRotation)) {
     if (!known.has(key)) {
-      const examples = [...known].slice(0, 3).join(", ");
+      const examples = consumers.flatMap((c) => c.credentials.map((k) => k.rotationKey)).slice(0, 3);
       throw new ConfigError(
-        `Pulumi.${settings.stack}.yaml: ai-gateway:keyRotation names "${key}", which is no key in this mode (keys look like: ${examples}); remove it or fix its spelling.`,
+        `Pulumi.${settings.stack}.yaml: ai-gateway:keyRotation names "${key}", which is no group or <group>/<user> in ${settings.groupsFile} (keys look like: ${examples.join(", ")}); remove it or fix its spelling.`,
       );
     }
   }

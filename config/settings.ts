@@ -62,10 +62,11 @@ export const envFallbacks: Record<string, string> = {
   adminKey: "GATEWAY_ADMIN_KEY",
 };
 
-const boolean = z.union([
-  z.boolean(),
-  z.enum(["true", "false"], { message: "must be true or false" }).transform((v) => v === "true"),
-]);
+const boolean = z.preprocess(
+  (value) => (value === "true" ? true : value === "false" ? false : value),
+  z.boolean({ message: "must be true or false" }),
+);
+const text = z.string().min(1, "must not be empty");
 const positiveInt = z.coerce
   .number({ message: "must be a whole number" })
   .int("must be a whole number")
@@ -87,14 +88,14 @@ const serverSchema = z.union([
 ]);
 
 const plainSchema = z.object({
-  groupsFile: z.string().min(1).default("groups.yaml"),
+  groupsFile: text.default("groups.yaml"),
   enabled: boolean.default(true),
   mode: z.enum(["per-user", "per-group"], { message: "must be per-user or per-group" }).default("per-user"),
   groupKeys: z.enum(["shared", "per-user"], { message: "must be shared or per-user" }).default("shared"),
   rateLimitTokens: positiveInt.default(500),
   rateLimitWindow: positiveInt.default(60),
   embedding: boolean.default(true),
-  embeddingModel: z.string().min(1).default("user.harrier-oss-v1-0.6b"),
+  embeddingModel: text.default("user.harrier-oss-v1-0.6b"),
   embeddingQuota: z.enum(["separate", "shared"], { message: "must be separate or shared" }).default("separate"),
   embeddingRateLimitTokens: positiveInt.optional(),
   lemonadeUrl: z
@@ -105,15 +106,16 @@ const plainSchema = z.object({
     .regex(/^\/\S*$/, "must start with /")
     .transform((p) => p.replace(/\/+$/, ""))
     .default("/v1"),
-  lemonadeModel: z.string().min(1).default("user.gemma-4-31b-it"),
+  lemonadeModel: text.default("user.gemma-4-31b-it"),
   llmTimeoutSeconds: positiveInt.default(600),
-  redisHost: z.string().min(1).optional(),
+  // APISIX's ai-rate-limiting schema wants at least two characters here.
+  redisHost: z.string().min(2, "must be a host name or address").optional(),
   redisPort: port.default(6379),
-  externalIp: z.string().min(1).default("127.0.0.1"),
+  externalIp: text.default("127.0.0.1"),
   proxyPort: port.default(9080),
   adminUrl: httpUrl.default("http://127.0.0.1:9180"),
   install: boolean.default(true),
-  kiloDir: z.string().min(1).optional(),
+  kiloDir: text.optional(),
   keyRotation: z.record(z.string(), z.number().int().min(0, "must be 0 or more")).default({}),
 });
 
@@ -148,9 +150,10 @@ export function readSettings<S>(
     const key = String(issue.path[0]);
     const where = origin[key] ?? `${file}: ai-gateway:${key}`;
     const detail = issue.path.length > 1 ? ` at ${formatPath(issue.path.slice(1))}` : "";
-    throw new ConfigError(
-      `${where}${detail} ${issue.message}${hints[key] ?? ""}; fix it with: npm run pulumi -- config set ai-gateway:${key} <value>`,
-    );
+    const fix = where.startsWith("environment")
+      ? `fix the variable, or override it with: npm run pulumi -- config set ai-gateway:${key} <value>`
+      : `fix it with: npm run pulumi -- config set ai-gateway:${key} <value>`;
+    throw new ConfigError(`${where}${detail} ${issue.message}${hints[key] ?? ""}; ${fix}`);
   }
   const plain = parsed.data;
   const secret = (key: string): S | undefined => {

@@ -12,15 +12,15 @@ export interface AdminResponse {
   data: unknown;
 }
 
-/** A failed Admin API call, with a one-line message that says what to fix. */
-export class AdminApiError extends Error {
-  constructor(
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = "AdminApiError";
-  }
+/** A failed Admin API call: its message says what to fix; `status` is APISIX's answer, if any. */
+export type AdminApiError = Error & { status?: number };
+
+/**
+ * Builds an AdminApiError. A plain Error, not a subclass: Pulumi serializes provider code, and a
+ * serialized Error subclass loses its message.
+ */
+function adminError(message: string, status?: number): AdminApiError {
+  return Object.assign(new Error(message), { status });
 }
 
 /** Statuses worth retrying: APISIX or etcd busy or restarting. */
@@ -96,7 +96,7 @@ export async function adminRequest(
     } catch (error) {
       code = (error as { code?: string }).code ?? String(error);
       if (!transientCodes.includes(code)) {
-        throw new AdminApiError(
+        throw adminError(
           `APISIX ${method} /apisix/admin/${path} failed: ${code}; ${hintFor(undefined, connection.url)}.`,
         );
       }
@@ -106,7 +106,7 @@ export async function adminRequest(
       return { status, data: response?.data };
     }
     const what = status === undefined ? `failed: ${code}` : `returned ${status}: ${messageOf(response?.data)}`;
-    lastError = new AdminApiError(
+    lastError = adminError(
       `APISIX ${method} /apisix/admin/${path} ${what}; ${hintFor(status, connection.url)}.`,
       status,
     );
