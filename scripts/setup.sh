@@ -101,6 +101,38 @@ SCRIPT
   fi
 }
 
+provide_command_plugin() {
+  # @pulumi/command asks the engine for the plugin pulumi-resource-command v$PULUMI_COMMAND_VERSION.
+  # Upstream builds it in Go from github.com/pulumi/pulumi-command/provider, but that module has
+  # no tags and this workplace's Go proxy refuses its pseudo-versions, so we run our own
+  # TypeScript implementation (tools/pulumi-resource-command) compiled to .tools/. The wrapper
+  # sits in .tools/bin, so the engine finds it on PATH (an "ambient" plugin, which it prefers to
+  # the plugin cache and uses whatever PULUMI_HOME is). The engine prints the warning "using
+  # pulumi-resource-command from $PATH"; only PULUMI_IGNORE_AMBIENT_PLUGINS plus a copy in the
+  # plugin cache would avoid it.
+  local source=tools/pulumi-resource-command out="$TOOLS/pulumi-resource-command"
+  local target="$TOOLS/bin/pulumi-resource-command" stamp="$out/.source-sha256" sum started=$SECONDS
+  sum="$(cat "$source"/*.ts "$source/tsconfig.json" tsconfig.json package-lock.json | sha256sum | cut -d' ' -f1)"
+  local compiled="already compiled"
+  if [ ! -f "$out/index.js" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+    rm -rf "$out"
+    node_modules/.bin/tsc -p "$source/tsconfig.json"
+    echo "$sum" >"$stamp"
+    compiled="compiled in $((SECONDS - started))s"
+  fi
+  cat >"$target.tmp" <<SCRIPT
+#!/bin/sh
+exec node "$out/index.js" "\$@"
+SCRIPT
+  chmod 755 "$target.tmp"
+  if cmp -s "$target.tmp" "$target"; then
+    rm "$target.tmp"
+  else
+    mv "$target.tmp" "$target"
+  fi
+  note "pulumi-resource-command $PULUMI_COMMAND_VERSION: our TypeScript build, $compiled, wrapper in .tools/bin"
+}
+
 provide_passphrase() {
   if [ -f "$PASSPHRASE_FILE" ]; then
     chmod 600 "$PASSPHRASE_FILE"
@@ -114,11 +146,11 @@ provide_passphrase() {
 
 install_debian_packages() {
   local missing=() pkg
-  for pkg in etcd-server redis-server; do
+  for pkg in etcd-server redis-server openssh-server; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   if [ ${#missing[@]} -eq 0 ]; then
-    note "debian packages: etcd-server and redis-server present"
+    note "debian packages: etcd-server, redis-server and openssh-server present"
   elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
@@ -135,7 +167,7 @@ mkdir -p "$TOOLS/bin" "$PULUMI_HOME"
 provide_pulumi_cli
 provide_language_host
 provide_dynamic_provider_plugin
-#provide_command_plugin
+provide_command_plugin
 provide_passphrase
 install_debian_packages
 

@@ -19,9 +19,9 @@ describe("pulumi toolchain", () => {
     expect((await stack.pulumiOk(["version"])).trim()).toBe("v3.276.0");
   });
 
-  it("creates a dynamic resource and reads its outputs back", async () => {
+  it("creates a dynamic resource and a local command and reads their outputs back", async () => {
     await stack.pulumiOk(["up", "--yes"]);
-    expect(await stack.outputs()).toEqual({ length: 5 });
+    expect(await stack.outputs()).toEqual({ length: 5, commandOutput: "hello from sh" });
   });
 
   it("leaves the state empty after destroy", async () => {
