@@ -4,11 +4,12 @@ import { loadRoster } from "./config/groups";
 import { planConsumers } from "./config/plan";
 import { GatewaySettings, readSettings } from "./config/settings";
 import { Gateway } from "./components/gateway";
+import { provisionServices } from "./components/services";
 
 type Secret = pulumi.Output<string>;
 
 /** Keys whose value may be YAML/JSON structure rather than a string. */
-const structuredKeys = ["lemonadeUrl", "keyRotation"];
+const structuredKeys = ["lemonadeUrl", "keyRotation", "services", "allowAdmin"];
 
 /** A structured key's value: parsed when it is JSON, else the plain string. */
 function readStructured(config: pulumi.Config, key: string): unknown {
@@ -47,11 +48,22 @@ function main() {
     throw error;
   }
   const { settings, consumers } = inputs;
+  const services = settings.provision ? provisionServices(settings.provision, settings) : undefined;
   if (!settings.enabled) {
     pulumi.log.info("ai-gateway:enabled is false: no routes, consumers or kilo.json files.");
     return { endpoints: {}, consumers: [], kilo: pulumi.secret({}) };
   }
-  const gateway = new Gateway("gateway", { settings, consumers });
+  const gateway = new Gateway(
+    "gateway",
+    {
+      settings: services?.redis ? { ...settings, redis: services.redis } : settings,
+      consumers,
+      adminUrl: services?.apisix?.adminUrl,
+      adminKey: services?.apisix?.adminKey,
+    },
+    // Gateway objects go before the services on destroy, and after them on up.
+    { dependsOn: services?.all ?? [] },
+  );
   return { endpoints: gateway.endpoints, consumers: gateway.consumers, kilo: gateway.kiloConfigs };
 }
 

@@ -20,6 +20,33 @@ export interface LlmServer {
   priority: number;
 }
 
+/** A service that host provisioning can install and start. */
+export type ServiceName = "etcd" | "redis" | "apisix";
+
+/** What `install: true` provisions, and where. */
+export interface ProvisionSettings<S> {
+  /** SSH target; undefined means this machine. */
+  ssh?: { host: string; port: number; user: string; privateKey: S; hostKey?: string };
+  services: ServiceName[];
+  /** Data, configuration, pid and log files of the services. */
+  baseDir: string;
+  healthTimeoutSeconds: number;
+  /** On destroy, also remove packages, data and the APT source. */
+  purge: boolean;
+  etcd: { package: string; clientPort: number; peerPort: number };
+  /** Set when this stack provisions Redis for the quota counters. */
+  redis?: { package: string; port: number; password?: S };
+  apisix: {
+    version: string;
+    repository: string;
+    suite: string;
+    adminListen: string;
+    adminPort: number;
+    allowAdmin: string[];
+    statusPort: number;
+  };
+}
+
 /** Validated stack settings; `S` is how secrets are carried (pulumi.Output in the program). */
 export interface GatewaySettings<S> {
   stack: string;
@@ -38,12 +65,17 @@ export interface GatewaySettings<S> {
   lemonadeApiKey?: S;
   lemonadeModel: string;
   llmTimeoutMs: number;
+  /** Where ai-rate-limiting keeps counters: on each gateway node, or in Redis. */
+  quotaPolicy: "local" | "redis";
+  /** Redis for the counters when it is external (redisHost); provisioned Redis is added later. */
   redis?: { host: string; port: number; password?: S };
   externalIp: string;
   proxyPort: number;
   adminUrl: string;
   adminKey?: S;
   install: boolean;
+  /** Set when install is true. */
+  provision?: ProvisionSettings<S>;
   kiloDir: string;
   keyRotation: Record<string, number>;
 }
@@ -117,10 +149,37 @@ const plainSchema = z.object({
   install: boolean.default(true),
   kiloDir: text.optional(),
   keyRotation: z.record(z.string(), z.number().int().min(0, "must be 0 or more")).default({}),
+  quotaPolicy: z.enum(["local", "redis"], { message: "must be local or redis" }).optional(),
+  services: z
+    .array(z.enum(["etcd", "redis", "apisix"], { message: "must be etcd, redis or apisix" }))
+    .default(["etcd", "redis", "apisix"]),
+  sshHost: text.optional(),
+  sshPort: port.default(22),
+  sshUser: text.default("root"),
+  sshHostKey: text.optional(),
+  serviceDir: z.string().regex(/^\/\S+$/, "must be an absolute path").default("/var/lib/ai-gateway"),
+  healthTimeoutSeconds: positiveInt.default(60),
+  purge: boolean.default(false),
+  etcdPackage: text.default("etcd-server"),
+  etcdPort: port.default(2379),
+  etcdPeerPort: port.default(2380),
+  redisPackage: text.default("redis-server"),
+  apisixVersion: z
+    .string()
+    .regex(/^(3\.(1[89]|[2-9]\d)|[4-9]|\d{2,})[.\d]*-\d+$/, "must be a package version of APISIX 3.18 or later, such as 3.18.0-0")
+    .default("3.18.0-0"),
+  apisixRepository: httpUrl.default("https://repos.apiseven.com/packages/debian"),
+  apisixSuite: text.default("debian12"),
+  adminListen: text.default("127.0.0.1"),
+  adminPort: port.default(9180),
+  allowAdmin: z.array(text).min(1, "must list at least one address range").default(["127.0.0.0/24"]),
+  statusPort: port.default(7085),
 });
 
 const hints: Record<string, string> = {
   keyRotation: ` (a map such as {"alpha/alice": 1})`,
+  services: ` (a list such as ["etcd", "redis", "apisix"])`,
+  allowAdmin: ` (a list such as ["127.0.0.0/24"])`,
   lemonadeUrl: ` (a URL, or a list of URLs or {url, weight, priority} objects)`,
 };
 
@@ -162,6 +221,8 @@ export function readSettings<S>(
     const value = envFallbacks[key] ? env[envFallbacks[key]] : undefined;
     return value ? source.wrapSecret(value) : undefined;
   };
+  const quotaPolicy =
+    plain.quotaPolicy ?? (plain.redisHost || plain.install ? "redis" : "local");
   const settings: GatewaySettings<S> = {
     stack,
     groupsFile: plain.groupsFile,
@@ -179,29 +240,81 @@ export function readSettings<S>(
     lemonadeApiKey: secret("lemonadeApiKey"),
     lemonadeModel: plain.lemonadeModel,
     llmTimeoutMs: plain.llmTimeoutSeconds * 1000,
-    redis: plain.redisHost
-      ? { host: plain.redisHost, port: plain.redisPort, password: secret("redisPassword") }
-      : undefined,
+    quotaPolicy,
+    redis:
+      plain.redisHost && quotaPolicy === "redis"
+        ? { host: plain.redisHost, port: plain.redisPort, password: secret("redisPassword") }
+        : undefined,
     externalIp: plain.externalIp,
     proxyPort: plain.proxyPort,
     adminUrl: plain.adminUrl,
     adminKey: secret("adminKey"),
     install: plain.install,
+    provision: plain.install ? provisionSettings(plain, secret) : undefined,
     kiloDir: plain.kiloDir ?? `kilo/${stack}`,
     keyRotation: plain.keyRotation,
   };
-  assertUsable(settings, file);
+  assertUsable(settings, file, plain.sshHost);
   return settings;
 }
 
+type PlainSettings = z.infer<typeof plainSchema>;
+
+function provisionSettings<S>(
+  plain: PlainSettings,
+  secret: (key: string) => S | undefined,
+): ProvisionSettings<S> {
+  const privateKey = secret("sshPrivateKey");
+  const provisionsRedis =
+    plain.services.includes("redis") &&
+    !plain.redisHost &&
+    (plain.quotaPolicy ?? "redis") === "redis";
+  return {
+    ssh:
+      plain.sshHost && privateKey !== undefined
+        ? {
+            host: plain.sshHost,
+            port: plain.sshPort,
+            user: plain.sshUser,
+            privateKey,
+            hostKey: plain.sshHostKey,
+          }
+        : undefined,
+    services: plain.services,
+    baseDir: plain.serviceDir,
+    healthTimeoutSeconds: plain.healthTimeoutSeconds,
+    purge: plain.purge,
+    etcd: { package: plain.etcdPackage, clientPort: plain.etcdPort, peerPort: plain.etcdPeerPort },
+    redis: provisionsRedis
+      ? { package: plain.redisPackage, port: plain.redisPort, password: secret("redisPassword") }
+      : undefined,
+    apisix: {
+      version: plain.apisixVersion,
+      repository: plain.apisixRepository,
+      suite: plain.apisixSuite,
+      adminListen: plain.adminListen,
+      adminPort: plain.adminPort,
+      allowAdmin: plain.allowAdmin,
+      statusPort: plain.statusPort,
+    },
+  };
+}
+
 /** Checks the rules that span several keys. */
-function assertUsable<S>(settings: GatewaySettings<S>, file: string): void {
-  if (settings.install) {
+function assertUsable<S>(settings: GatewaySettings<S>, file: string, sshHost?: string): void {
+  const provision = settings.provision;
+  if (sshHost && provision && !provision.ssh) {
     throw new ConfigError(
-      `${file}: ai-gateway:install is true, but provisioning APISIX, etcd and Redis on a host is not available yet; set it to false to manage routes and consumers on an existing APISIX: npm run pulumi -- config set ai-gateway:install false`,
+      `${file}: ai-gateway:sshHost is set but ai-gateway:sshPrivateKey is not; add the key with: npm run pulumi -- config set --secret ai-gateway:sshPrivateKey < ~/.ssh/id_ed25519`,
     );
   }
-  if (settings.enabled && settings.adminKey === undefined) {
+  if (settings.quotaPolicy === "redis" && !settings.redis && !provision?.redis) {
+    throw new ConfigError(
+      `${file}: ai-gateway:quotaPolicy is redis but no Redis is set or provisioned; set ai-gateway:redisHost, or install: true with redis in ai-gateway:services, or quotaPolicy local.`,
+    );
+  }
+  const generatesAdminKey = provision?.services.includes("apisix") ?? false;
+  if (settings.enabled && settings.adminKey === undefined && !generatesAdminKey) {
     throw new ConfigError(
       `${file}: ai-gateway:adminKey is not set; give the Admin API key of the existing APISIX with: npm run pulumi -- config set --secret ai-gateway:adminKey <key> (or set GATEWAY_ADMIN_KEY).`,
     );

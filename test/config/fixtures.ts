@@ -28,6 +28,7 @@ export function settingsFor(
     proxyPort: 9080,
     adminUrl: "http://127.0.0.1:9180",
     adminKey: "admin-key",
+    quotaPolicy: "local",
     install: false,
     kiloDir: "kilo/dev",
     keyRotation: {},

@@ -48,6 +48,7 @@ describe("readSettings", () => {
       lemonadeApiKey: undefined,
       lemonadeModel: "user.gemma-4-31b-it",
       llmTimeoutMs: 600_000,
+      quotaPolicy: "local",
       redis: undefined,
       externalIp: "127.0.0.1",
       proxyPort: 9080,
@@ -285,10 +286,66 @@ describe("readSettings", () => {
     expect(settings.adminKey).toBeUndefined();
   });
 
-  it("refuses install true, which is the default", () => {
-    expect(() => readSettings(source({}, adminKey), {}, "dev")).toThrow(
-      "Pulumi.dev.yaml: ai-gateway:install is true, but provisioning APISIX, etcd and Redis on a host is not available yet; set it to false to manage routes and consumers on an existing APISIX: npm run pulumi -- config set ai-gateway:install false",
+  it("provisions etcd, Redis and APISIX on this machine by default", () => {
+    const settings = readSettings(source({}, {}), {}, "dev");
+    expect(settings.install).toBe(true);
+    expect(settings.quotaPolicy).toBe("redis");
+    expect(settings.provision).toEqual({
+      ssh: undefined,
+      services: ["etcd", "redis", "apisix"],
+      baseDir: "/var/lib/ai-gateway",
+      healthTimeoutSeconds: 60,
+      purge: false,
+      etcd: { package: "etcd-server", clientPort: 2379, peerPort: 2380 },
+      redis: { package: "redis-server", port: 6379, password: undefined },
+      apisix: {
+        version: "3.18.0-0",
+        repository: "https://repos.apiseven.com/packages/debian",
+        suite: "debian12",
+        adminListen: "127.0.0.1",
+        adminPort: 9180,
+        allowAdmin: ["127.0.0.0/24"],
+        statusPort: 7085,
+      },
+    });
+  });
+
+  it("provisions over SSH when sshHost and sshPrivateKey are set", () => {
+    const settings = readSettings(
+      source({ sshHost: "10.1.2.3", sshPort: "2222" }, { sshPrivateKey: "PRIVATE" }),
+      {},
+      "dev",
     );
+    expect(settings.provision?.ssh).toEqual({
+      host: "10.1.2.3",
+      port: 2222,
+      user: "root",
+      privateKey: "PRIVATE",
+      hostKey: undefined,
+    });
+  });
+
+  it("rejects sshHost without a private key", () => {
+    expect(() => readSettings(source({ sshHost: "10.1.2.3" }, {}), {}, "dev")).toThrow(
+      "Pulumi.dev.yaml: ai-gateway:sshHost is set but ai-gateway:sshPrivateKey is not; add the key with: npm run pulumi -- config set --secret ai-gateway:sshPrivateKey < ~/.ssh/id_ed25519",
+    );
+  });
+
+  it("rejects an APISIX version older than 3.18", () => {
+    expect(() => readSettings(source({ apisixVersion: "3.15.0-0" }, {}), {}, "dev")).toThrow(
+      "Pulumi.dev.yaml: ai-gateway:apisixVersion must be a package version of APISIX 3.18 or later, such as 3.18.0-0; fix it with: npm run pulumi -- config set ai-gateway:apisixVersion <value>",
+    );
+  });
+
+  it("rejects a redis quota policy with nothing to hold the counters", () => {
+    const config = { install: "false", quotaPolicy: "redis" };
+    expect(() => readSettings(source(config, adminKey), {}, "dev")).toThrow(
+      "Pulumi.dev.yaml: ai-gateway:quotaPolicy is redis but no Redis is set or provisioned; set ai-gateway:redisHost, or install: true with redis in ai-gateway:services, or quotaPolicy local.",
+    );
+  });
+
+  it("needs no admin key when it provisions APISIX itself", () => {
+    expect(readSettings(source({}, {}), {}, "dev").adminKey).toBeUndefined();
   });
 
   it("requires an admin key while the gateway is enabled", () => {

@@ -1,10 +1,10 @@
-import { ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestStack, TestStack } from "./cli";
+import { freePort, Sshd, startSshd } from "./sshd";
 
 const fixture = join(__dirname, "fixtures/command");
 const TOKEN = "s3cret-token-9f2c";
@@ -104,85 +104,6 @@ describe("pulumi-resource-command local.Command", () => {
     expect(triggeredLog().at(-1)).toBe("deleted run-2");
   });
 });
-
-/** A throwaway sshd on a loopback port, trusting one generated client key. */
-interface Sshd {
-  port: number;
-  dir: string;
-  clientKey: string;
-  hostKey: string;
-  process: ChildProcess;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(),
-      );
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1", () => resolve(!!socket.end()));
-    socket.once("error", () => resolve(false));
-  });
-}
-
-async function startSshd(): Promise<Sshd> {
-  const dir = mkdtempSync(join(tmpdir(), "command-sshd-"));
-  for (const name of ["host_key", "client_key"]) {
-    execFileSync("ssh-keygen", [
-      "-q",
-      "-t",
-      "ed25519",
-      "-N",
-      "",
-      "-C",
-      name,
-      "-f",
-      join(dir, name),
-    ]);
-  }
-  writeFileSync(join(dir, "authorized_keys"), readFileSync(join(dir, "client_key.pub")));
-  const port = await freePort();
-  const config = [
-    `Port ${port}`,
-    "ListenAddress 127.0.0.1",
-    `HostKey ${join(dir, "host_key")}`,
-    `PidFile ${join(dir, "sshd.pid")}`,
-    `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
-    "PasswordAuthentication no",
-    "KbdInteractiveAuthentication no",
-    "UsePAM no",
-    "PermitRootLogin prohibit-password",
-    "StrictModes no",
-  ];
-  writeFileSync(join(dir, "sshd_config"), `${config.join("\n")}\n`);
-  // sshd refuses to start without its privilege separation directory.
-  mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-  const child = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", join(dir, "sshd_config")], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let log = "";
-  child.stderr?.on("data", (chunk) => (log += chunk));
-  for (let waited = 0; !(await canConnect(port)); waited += 100) {
-    if (child.exitCode !== null || waited > 10_000)
-      throw new Error(`sshd did not start on port ${port}:\n${log}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const hostKey = readFileSync(join(dir, "host_key.pub"), "utf8").trim();
-  return {
-    port,
-    dir,
-    clientKey: readFileSync(join(dir, "client_key"), "utf8"),
-    hostKey,
-    process: child,
-  };
-}
 
 describe("pulumi-resource-command remote.Command", () => {
   let stack: TestStack;
