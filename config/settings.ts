@@ -221,8 +221,9 @@ export function readSettings<S>(
     const value = envFallbacks[key] ? env[envFallbacks[key]] : undefined;
     return value ? source.wrapSecret(value) : undefined;
   };
+  const provisionsRedis = plain.install && plain.services.includes("redis");
   const quotaPolicy =
-    plain.quotaPolicy ?? (plain.redisHost || plain.install ? "redis" : "local");
+    plain.quotaPolicy ?? (plain.redisHost || provisionsRedis ? "redis" : "local");
   const settings: GatewaySettings<S> = {
     stack,
     groupsFile: plain.groupsFile,
@@ -308,7 +309,7 @@ function assertUsable<S>(settings: GatewaySettings<S>, file: string, sshHost?: s
       `${file}: ai-gateway:sshHost is set but ai-gateway:sshPrivateKey is not; add the key with: npm run pulumi -- config set --secret ai-gateway:sshPrivateKey < ~/.ssh/id_ed25519`,
     );
   }
-  if (settings.quotaPolicy === "redis" && !settings.redis && !provision?.redis) {
+  if (settings.enabled && settings.quotaPolicy === "redis" && !settings.redis && !provision?.redis) {
     throw new ConfigError(
       `${file}: ai-gateway:quotaPolicy is redis but no Redis is set or provisioned; set ai-gateway:redisHost, or install: true with redis in ai-gateway:services, or quotaPolicy local.`,
     );
