@@ -1,0 +1,328 @@
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import type { GatewaySettings, ProvisionSettings } from "../../config/settings";
+import { settingsFor } from "../config/fixtures";
+
+type Secret = pulumi.Output<string>;
+type ServicesModule = typeof import("../../components/services");
+
+/** The marker Pulumi's wire format puts on a secret value. */
+const secretSig = "1b47061264138c4ac30d75fd1eb44270";
+const sigKey = "4dabf18193072939515e22adb298388d";
+
+/** What the program sent to the resource monitor for one resource, secrets still marked. */
+interface Registration {
+  type: string;
+  name: string;
+  custom: boolean;
+  parent: string;
+  dependencies: string[];
+  inputs: Record<string, unknown>;
+}
+
+/** The value a mocked ApiKey returns, so a test can look for it. */
+const keyFor = (name: string) => `mock-key-for-${name}-0123456789abcdef0123456789`;
+
+let services: ServicesModule;
+let registrations: Registration[] = [];
+let inFlight = 0;
+
+/**
+ * Points Pulumi at fresh mocks and records every registration as the monitor receives it. The
+ * mock's own newResource sees inputs with secrets already unwrapped, so the request is read here.
+ */
+async function resetMocks(): Promise<void> {
+  registrations = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const state =
+          args.type === "pulumi-nodejs:dynamic/gateway:ApiKey"
+            ? { ...args.inputs, value: keyFor(args.name) }
+            : args.inputs;
+        return { id: `${args.name}-id`, state };
+      },
+      call: (args) => args.inputs,
+    },
+    "ai-gateway",
+    "test",
+    false,
+  );
+  const monitor = pulumi.runtime.getMonitor() as pulumi.runtime.MockMonitor;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = async (req, callback) => {
+    registrations.push({
+      type: req.getType(),
+      name: req.getName(),
+      custom: req.getCustom(),
+      parent: req.getParent(),
+      dependencies: req.getDependenciesList(),
+      inputs: req.getObject()?.toJavaScript() ?? {},
+    });
+    inFlight++;
+    try {
+      await register(req, callback);
+    } finally {
+      inFlight--;
+    }
+  };
+}
+
+/** Waits until no registration is in flight and none has started for a while. */
+async function settled(): Promise<void> {
+  let seen = -1;
+  let quiet = 0;
+  while (quiet < 5) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    quiet = inFlight === 0 && registrations.length === seen ? quiet + 1 : 0;
+    seen = registrations.length;
+  }
+}
+
+function provisionFor(overrides: Partial<ProvisionSettings<Secret>> = {}): ProvisionSettings<Secret> {
+  return {
+    services: ["etcd", "redis", "apisix"],
+    baseDir: "/srv/gateway",
+    healthTimeoutSeconds: 40,
+    purge: false,
+    etcd: { package: "etcd-server", clientPort: 12379, peerPort: 12380 },
+    redis: { package: "redis-server", port: 16379 },
+    apisix: {
+      version: "3.18.0-0",
+      repository: "https://repos.apiseven.com/packages/debian",
+      suite: "debian12",
+      adminListen: "127.0.0.1",
+      adminPort: 19180,
+      allowAdmin: ["127.0.0.0/24"],
+      statusPort: 17085,
+    },
+    ...overrides,
+  };
+}
+
+/** Builds the services under fresh mocks and returns what was registered. */
+async function provision(provisionSettings: ProvisionSettings<Secret>) {
+  await resetMocks();
+  const { adminKey: _adminKey, provision: _provision, ...plain } = settingsFor({ proxyPort: 18080 });
+  const settings: GatewaySettings<Secret> = plain;
+  const result = services.provisionServices(provisionSettings, settings);
+  await settled();
+  return { result, registrations };
+}
+
+function find(list: Registration[], name: string): Registration {
+  const found = list.filter((registration) => registration.name === name);
+  expect(found, `registrations named ${name}`).toHaveLength(1);
+  return found[0];
+}
+
+function isSecret(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as never)[sigKey] === secretSig;
+}
+
+function unwrap(value: unknown): unknown {
+  return isSecret(value) ? (value as { value: unknown }).value : value;
+}
+
+function urnOf(registration: Registration): string {
+  const parentType = registration.parent ? registration.parent.split("::")[2] + "$" : "";
+  return `urn:pulumi:test::ai-gateway::${parentType}${registration.type}::${registration.name}`;
+}
+
+beforeAll(async () => {
+  await resetMocks();
+  services = await import("../../components/services");
+});
+
+describe("provisionServices on this machine", () => {
+  let list: Registration[];
+  let result: ReturnType<ServicesModule["provisionServices"]>;
+
+  beforeAll(async () => {
+    ({ result, registrations: list } = await provision(provisionFor()));
+  });
+
+  it("registers the three components, their commands and the two generated keys", () => {
+    expect(list.map((r) => `${r.type} ${r.name}`).sort()).toEqual([
+      "ai-gateway:services:Apisix apisix",
+      "ai-gateway:services:Etcd etcd",
+      "ai-gateway:services:Redis redis",
+      "command:local:Command apisix-service",
+      "command:local:Command etcd-service",
+      "command:local:Command redis-service",
+      "pulumi-nodejs:dynamic/gateway:ApiKey apisix-admin-key",
+      "pulumi-nodejs:dynamic/gateway:ApiKey redis-password",
+    ]);
+  });
+
+  it("parents each command and key to its component", () => {
+    const parentName = (name: string) => find(list, name).parent.split("::").pop();
+
+    expect(parentName("etcd-service")).toBe("etcd");
+    expect(parentName("redis-service")).toBe("redis");
+    expect(parentName("redis-password")).toBe("redis");
+    expect(parentName("apisix-service")).toBe("apisix");
+    expect(parentName("apisix-admin-key")).toBe("apisix");
+    expect(find(list, "apisix").parent).toBe("");
+  });
+
+  it("makes APISIX depend on the etcd command", () => {
+    expect(find(list, "apisix").dependencies).toEqual([urnOf(find(list, "etcd-service"))]);
+    expect(find(list, "etcd").dependencies).toEqual([]);
+  });
+
+  it("serializes the ApiKey provider and marks its value as a secret output", () => {
+    const key = find(list, "apisix-admin-key");
+
+    expect(key.custom).toBe(true);
+    expect(typeof unwrap(key.inputs.__provider)).toBe("string");
+    expect(unwrap(key.inputs.__provider)).toContain("randomBytes(32)");
+    expect(key.inputs.rotation).toBe(0);
+  });
+
+  it("runs every command locally through /bin/sh with create as update and no stdin for etcd", () => {
+    for (const name of ["etcd-service", "redis-service", "apisix-service"]) {
+      const inputs = find(list, name).inputs;
+      expect(inputs.interpreter).toEqual(["/bin/sh", "-c"]);
+      expect(inputs.logging).toBe("stdoutAndStderr");
+      expect(inputs.update).toBe(inputs.create);
+      expect(typeof inputs.delete).toBe("string");
+      expect(inputs.connection).toBeUndefined();
+    }
+    expect(find(list, "etcd-service").inputs.stdin).toBeUndefined();
+  });
+
+  it("sends the APISIX config as secret stdin and keeps the key out of the scripts", () => {
+    const inputs = find(list, "apisix-service").inputs;
+    const key = keyFor("apisix-admin-key");
+
+    expect(isSecret(inputs.stdin)).toBe(true);
+    const config = parse(unwrap(inputs.stdin) as string);
+    expect(config.deployment.admin.admin_key).toEqual([
+      { name: "ai-gateway", key, role: "admin" },
+    ]);
+    expect(config.deployment.etcd.host).toEqual(["http://127.0.0.1:12379"]);
+    expect(config.apisix.node_listen).toEqual([18080]);
+    expect(JSON.stringify([inputs.create, inputs.update, inputs.delete])).not.toContain(key);
+  });
+
+  it("sends the generated Redis password as secret stdin and keeps it out of the scripts", () => {
+    const inputs = find(list, "redis-service").inputs;
+    const password = keyFor("redis-password");
+
+    expect(isSecret(inputs.stdin)).toBe(true);
+    expect(unwrap(inputs.stdin)).toBe(`${password}\n`);
+    expect(JSON.stringify([inputs.create, inputs.update, inputs.delete])).not.toContain(password);
+  });
+
+  it("returns the components, the Redis address and the admin URL on loopback", async () => {
+    expect(result.all.map((resource) => (resource as unknown as { constructor: { name: string } }).constructor.name)).toEqual(
+      ["Etcd", "Redis", "Apisix"],
+    );
+    expect(result.redis?.host).toBe("127.0.0.1");
+    expect(result.redis?.port).toBe(16379);
+    expect(result.apisix?.adminUrl).toBe("http://127.0.0.1:19180");
+    const password = await new Promise((resolve) => result.redis?.password.apply(resolve));
+    expect(password).toBe(keyFor("redis-password"));
+    expect(await pulumi.isSecret(result.apisix!.adminKey)).toBe(true);
+  });
+});
+
+describe("provisionServices with a Redis password from config", () => {
+  it("uses the password and generates none", async () => {
+    const { registrations: list } = await provision(
+      provisionFor({
+        redis: { package: "redis-server", port: 16379, password: pulumi.secret("configured-pw") },
+      }),
+    );
+
+    expect(list.map((r) => r.name)).not.toContain("redis-password");
+    const stdin = find(list, "redis-service").inputs.stdin;
+    expect(isSecret(stdin)).toBe(true);
+    expect(unwrap(stdin)).toBe("configured-pw\n");
+  });
+});
+
+describe("provisionServices over SSH", () => {
+  let list: Registration[];
+  let result: ReturnType<ServicesModule["provisionServices"]>;
+
+  beforeAll(async () => {
+    ({ result, registrations: list } = await provision(
+      provisionFor({
+        ssh: {
+          host: "10.0.0.5",
+          port: 2222,
+          user: "ops",
+          privateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"),
+          hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIexample",
+        },
+      }),
+    ));
+  });
+
+  it("registers remote commands and no local ones", () => {
+    const commands = list.filter((r) => r.type.startsWith("command:"));
+
+    expect(commands.map((r) => `${r.type} ${r.name}`).sort()).toEqual([
+      "command:remote:Command apisix-service",
+      "command:remote:Command etcd-service",
+      "command:remote:Command redis-service",
+    ]);
+  });
+
+  it("connects with the host, port, user and host key, and the private key as a secret", () => {
+    for (const name of ["etcd-service", "redis-service", "apisix-service"]) {
+      const inputs = find(list, name).inputs;
+      expect(inputs.interpreter).toBeUndefined();
+      expect(isSecret(inputs.connection)).toBe(true);
+      expect(unwrap(inputs.connection)).toEqual({
+        host: "10.0.0.5",
+        port: 2222,
+        user: "ops",
+        privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n",
+        hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIexample",
+        dialErrorLimit: 3,
+      });
+    }
+  });
+
+  it("names the SSH target in the scripts' messages", () => {
+    expect(find(list, "etcd-service").inputs.create).toContain("\nHOST='ops@10.0.0.5:2222'\n");
+  });
+
+  it("points the admin URL at the SSH host", () => {
+    expect(result.apisix?.adminUrl).toBe("http://10.0.0.5:19180");
+  });
+});
+
+describe("provisionServices without Redis", () => {
+  it("registers etcd and APISIX only", async () => {
+    const { result, registrations: list } = await provision(
+      provisionFor({ services: ["etcd", "apisix"], redis: undefined }),
+    );
+
+    expect(list.map((r) => r.name).sort()).toEqual([
+      "apisix",
+      "apisix-admin-key",
+      "apisix-service",
+      "etcd",
+      "etcd-service",
+    ]);
+    expect(result.redis).toBeUndefined();
+  });
+});
+
+describe("provisionServices with APISIX only", () => {
+  it("points APISIX at etcd on the configured client port and depends on nothing", async () => {
+    const { registrations: list } = await provision(
+      provisionFor({ services: ["apisix"], redis: undefined }),
+    );
+
+    expect(list.map((r) => r.name).sort()).toEqual(["apisix", "apisix-admin-key", "apisix-service"]);
+    expect(find(list, "apisix").dependencies).toEqual([]);
+    const config = parse(unwrap(find(list, "apisix-service").inputs.stdin) as string);
+    expect(config.deployment.etcd.host).toEqual(["http://127.0.0.1:12379"]);
+  });
+});
