@@ -147,7 +147,10 @@ export class Apisix extends pulumi.ComponentResource {
   constructor(name: string, args: ApisixArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-gateway:services:Apisix", name, {}, opts);
 
-    const adminKey = new ApiKey(`${name}-admin-key`, 0, { parent: this }).value;
+    // Children carry the component's dependencies so that destroy also stops APISIX only after
+    // whatever depends on it is gone, and starts it only after etcd.
+    const child = { parent: this, dependsOn: opts?.dependsOn };
+    const adminKey = new ApiKey(`${name}-admin-key`, 0, child).value;
     const config = pulumi
       .all([args.etcdEndpoints, adminKey])
       .apply(([endpoints, key]) => renderApisixConfig(args, endpoints, key));
@@ -155,7 +158,7 @@ export class Apisix extends pulumi.ComponentResource {
       args.host,
       `${name}-service`,
       { create: apisixCreateScript(args), delete: apisixDeleteScript(args), stdin: config },
-      { parent: this },
+      child,
     );
 
     const address = args.host.ssh ? args.host.ssh.host : "127.0.0.1";

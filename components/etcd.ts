@@ -72,7 +72,7 @@ export class Etcd extends pulumi.ComponentResource {
       args.host,
       `${name}-service`,
       { create: etcdCreateScript(args), delete: etcdDeleteScript(args) },
-      { parent: this },
+      { parent: this, dependsOn: opts?.dependsOn },
     );
 
     this.endpoints = [`http://127.0.0.1:${args.clientPort}`];

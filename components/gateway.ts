@@ -60,7 +60,9 @@ export class Gateway extends pulumi.ComponentResource {
       adminKey: (args.adminKey ?? settings.adminKey) as pulumi.Input<string>,
       owner: managedLabels(settings.stack),
     };
-    const child = { parent: this };
+    // Every child carries the component's dependencies (the provisioned services), so the
+    // engine creates gateway objects after the services and deletes them before it stops them.
+    const child = { parent: this, dependsOn: opts?.dependsOn };
     const apisix = (
       type: "Route" | "Consumer" | "Credential",
       resourceName: string,

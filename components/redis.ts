@@ -84,9 +84,10 @@ export class Redis extends pulumi.ComponentResource {
   constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-gateway:services:Redis", name, {}, opts);
 
+    const child = { parent: this, dependsOn: opts?.dependsOn };
     const password = args.password
       ? pulumi.secret(args.password)
-      : new ApiKey(`${name}-password`, 0, { parent: this }).value;
+      : new ApiKey(`${name}-password`, 0, child).value;
     createHostCommand(
       args.host,
       `${name}-service`,
@@ -95,7 +96,7 @@ export class Redis extends pulumi.ComponentResource {
         delete: redisDeleteScript(args),
         stdin: pulumi.interpolate`${password}\n`,
       },
-      { parent: this },
+      child,
     );
 
     this.host = "127.0.0.1";

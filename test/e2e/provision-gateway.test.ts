@@ -45,6 +45,20 @@ describe("gateway on provisioned Redis", () => {
     expect(output).not.toContain(password);
   });
 
+  it("records that gateway objects depend on the Redis service, so destroy removes them first", async () => {
+    const exported = JSON.parse(await harness.stack.pulumiOk(["stack", "export"]));
+    const resources: { urn: string; type: string; dependencies?: string[] }[] =
+      exported.deployment.resources;
+    const service = resources.find((r) => r.urn.endsWith("::redis-service"))!.urn;
+    const routes = resources.filter((r) => r.type === "pulumi-nodejs:dynamic/apisix:Route");
+    const consumers = resources.filter((r) => r.type === "pulumi-nodejs:dynamic/apisix:Consumer");
+    expect(routes).toHaveLength(2);
+    expect(consumers).toHaveLength(4);
+    for (const resource of [...routes, ...consumers]) {
+      expect(resource.dependencies, resource.urn).toContain(service);
+    }
+  });
+
   it("removes the gateway objects and stops Redis on destroy", async () => {
     await harness.stack.pulumiOk(["destroy", "--yes", "--skip-preview"]);
     expect(harness.double.paths("consumers/")).toEqual([]);
