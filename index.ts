@@ -34,7 +34,9 @@ function loadInputs() {
     process.env,
     pulumi.getStack(),
   );
-  const consumers = settings.enabled ? planConsumers(loadRoster(settings.groupsFile), settings) : [];
+  const consumers = settings.enabled
+    ? planConsumers(loadRoster(settings.groupsFile), settings)
+    : [];
   return { settings, consumers };
 }
 

@@ -72,11 +72,7 @@ export function openAiErrorRewrite(): Record<string, unknown> {
   };
 }
 
-function route<S>(
-  settings: GatewaySettings<S>,
-  uri: string,
-  proxy: SplitBody<S>,
-): SplitBody<S> {
+function route<S>(settings: GatewaySettings<S>, uri: string, proxy: SplitBody<S>): SplitBody<S> {
   return {
     body: {
       uri,
@@ -98,7 +94,13 @@ function route<S>(
 export function buildChatRoute<S>(settings: GatewaySettings<S>): SplitBody<S> {
   const names = instanceNames("chat", settings.lemonadeServers.length);
   const endpoint = (s: LlmServer) => `${s.url}${settings.lemonadeApiPath}/chat/completions`;
-  const proxy = aiProxyMulti(settings, names, endpoint, settings.lemonadeModel, "plugins.ai-proxy-multi");
+  const proxy = aiProxyMulti(
+    settings,
+    names,
+    endpoint,
+    settings.lemonadeModel,
+    "plugins.ai-proxy-multi",
+  );
   return route(settings, "/v1/chat/completions", proxy);
 }
 
@@ -110,7 +112,13 @@ export function buildEmbeddingsRoute<S>(settings: GatewaySettings<S>): SplitBody
   const kind = settings.embeddingQuota === "shared" ? "chat" : "embeddings";
   const names = instanceNames(kind, settings.lemonadeServers.length);
   const endpoint = (s: LlmServer) => `${s.url}${settings.lemonadeApiPath}/embeddings`;
-  const proxy = aiProxyMulti(settings, names, endpoint, settings.embeddingModel, "plugins.ai-proxy-multi");
+  const proxy = aiProxyMulti(
+    settings,
+    names,
+    endpoint,
+    settings.embeddingModel,
+    "plugins.ai-proxy-multi",
+  );
   return route(settings, "/v1/embeddings", proxy);
 }
 

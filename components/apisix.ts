@@ -45,7 +45,11 @@ export const apisixFiles = {
  * Renders config.yaml. The admin key must be set: with an empty key APISIX generates one and
  * rewrites this file on start, which would show as drift on every run.
  */
-export function renderApisixConfig(args: ApisixArgs, etcdEndpoints: string[], adminKey: string): string {
+export function renderApisixConfig(
+  args: ApisixArgs,
+  etcdEndpoints: string[],
+  adminKey: string,
+): string {
   if (adminKey.length < 32) throw new Error("the APISIX admin key must be at least 32 characters");
   const config = {
     apisix: {
@@ -85,7 +89,7 @@ export function apisixCreateScript(args: ApisixArgs): string {
   return [
     scriptHeader("apisix", args.host.label),
     // Keep the config from stdin before anything else can read stdin (apt, gpg, curl).
-    'CONFIG_IN=$(mktemp)',
+    "CONFIG_IN=$(mktemp)",
     `trap 'rm -f "$CONFIG_IN"' EXIT`,
     'cat >"$CONFIG_IN"',
     "ensure_package ca-certificates",
@@ -110,7 +114,7 @@ export function apisixCreateScript(args: ApisixArgs): string {
     "if has_systemd; then",
     "  systemctl enable -q apisix",
     '  if systemctl is-active -q apisix; then [ "$changed" = no ] || systemctl reload apisix; else systemctl start apisix; fi',
-    "elif [ -f /usr/local/apisix/logs/nginx.pid ] && kill -0 \"$(cat /usr/local/apisix/logs/nginx.pid)\" 2>/dev/null; then",
+    'elif [ -f /usr/local/apisix/logs/nginx.pid ] && kill -0 "$(cat /usr/local/apisix/logs/nginx.pid)" 2>/dev/null; then',
     '  [ "$changed" = no ] || apisix reload',
     "else",
     "  apisix start",

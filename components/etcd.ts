@@ -53,9 +53,15 @@ export function etcdCreateScript(args: EtcdArgs): string {
 /** Undo script: stop the service; with purge, remove data and package too. */
 export function etcdDeleteScript(args: EtcdArgs): string {
   const paths = servicePaths(args.baseDir, "etcd");
-  const lines = [scriptHeader("etcd", args.host.label), `stop_service etcd ${shellQuote(paths.run)}`];
+  const lines = [
+    scriptHeader("etcd", args.host.label),
+    `stop_service etcd ${shellQuote(paths.run)}`,
+  ];
   if (args.purge) {
-    lines.push(`rm -rf ${shellQuote(paths.data)}`, `apt-get purge -y -q ${shellQuote(args.packageName)} >/dev/null`);
+    lines.push(
+      `rm -rf ${shellQuote(paths.data)}`,
+      `apt-get purge -y -q ${shellQuote(args.packageName)} >/dev/null`,
+    );
   }
   return lines.join("\n");
 }

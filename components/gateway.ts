@@ -70,10 +70,16 @@ export class Gateway extends pulumi.ComponentResource {
       split: SplitBody<pulumi.Input<string>>,
       resourceOpts: pulumi.CustomResourceOptions = {},
     ) =>
-      new ApisixObject(type, resourceName, apiPath, { ...connection, ...split }, {
-        ...child,
-        ...resourceOpts,
-      });
+      new ApisixObject(
+        type,
+        resourceName,
+        apiPath,
+        { ...connection, ...split },
+        {
+          ...child,
+          ...resourceOpts,
+        },
+      );
 
     apisix("Route", `route-${routeIds.chat}`, `routes/${routeIds.chat}`, buildChatRoute(settings));
     if (settings.embedding) {
@@ -84,7 +90,12 @@ export class Gateway extends pulumi.ComponentResource {
     const kiloConfigs: Record<string, pulumi.Output<object>> = {};
     for (const consumer of args.consumers) {
       const consumerPath = `consumers/${consumer.username}`;
-      const holder = apisix("Consumer", `consumer-${consumer.username}`, consumerPath, buildConsumer(consumer, settings));
+      const holder = apisix(
+        "Consumer",
+        `consumer-${consumer.username}`,
+        consumerPath,
+        buildConsumer(consumer, settings),
+      );
       for (const credential of consumer.credentials) {
         const key = this.createKey(credential);
         const bearer = pulumi.interpolate`Bearer ${key.value}`;

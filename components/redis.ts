@@ -68,7 +68,10 @@ export function redisDeleteScript(args: RedisArgs): string {
     `rm -f ${shellQuote(`${paths.conf}/redis.conf`)}`,
   ];
   if (args.purge) {
-    lines.push(`rm -rf ${shellQuote(paths.data)}`, `apt-get purge -y -q ${shellQuote(args.packageName)} >/dev/null`);
+    lines.push(
+      `rm -rf ${shellQuote(paths.data)}`,
+      `apt-get purge -y -q ${shellQuote(args.packageName)} >/dev/null`,
+    );
   }
   return lines.join("\n");
 }

@@ -79,7 +79,12 @@ export function planConsumers<S>(roster: Roster, settings: GatewaySettings<S>): 
     });
     assertUniqueUsers(file, groupName, users);
 
-    const credentialFor = (id: string, rotationKey: string, holders: PlannedUser[], where: string) => {
+    const credentialFor = (
+      id: string,
+      rotationKey: string,
+      holders: PlannedUser[],
+      where: string,
+    ) => {
       assertName(file, where, "credential id", id, credentialIdPattern, 64);
       claim(seenCredentials, "credential", id, where);
       return { id, rotationKey, rotation: settings.keyRotation[rotationKey] ?? 0, users: holders };
@@ -119,7 +124,9 @@ export function planConsumers<S>(roster: Roster, settings: GatewaySettings<S>): 
       users.forEach((user, index) => {
         const userWhere = `groups.${groupName}.users[${index}] "${user.name}"`;
         const id = `${groupSlug}-${user.slug}`;
-        consumer.credentials.push(credentialFor(id, `${groupName}/${user.name}`, [user], userWhere));
+        consumer.credentials.push(
+          credentialFor(id, `${groupName}/${user.name}`, [user], userWhere),
+        );
       });
     }
     consumers.push(consumer);
@@ -176,7 +183,9 @@ function assertRotationKeysExist<S>(
   }
   for (const key of Object.keys(settings.keyRotation)) {
     if (!known.has(key)) {
-      const examples = consumers.flatMap((c) => c.credentials.map((k) => k.rotationKey)).slice(0, 3);
+      const examples = consumers
+        .flatMap((c) => c.credentials.map((k) => k.rotationKey))
+        .slice(0, 3);
       throw new ConfigError(
         `Pulumi.${settings.stack}.yaml: ai-gateway:keyRotation names "${key}", which is no group or <group>/<user> in ${settings.groupsFile} (keys look like: ${examples.join(", ")}); remove it or fix its spelling.`,
       );

@@ -122,16 +122,25 @@ const serverSchema = z.union([
 const plainSchema = z.object({
   groupsFile: text.default("groups.yaml"),
   enabled: boolean.default(true),
-  mode: z.enum(["per-user", "per-group"], { message: "must be per-user or per-group" }).default("per-user"),
-  groupKeys: z.enum(["shared", "per-user"], { message: "must be shared or per-user" }).default("shared"),
+  mode: z
+    .enum(["per-user", "per-group"], { message: "must be per-user or per-group" })
+    .default("per-user"),
+  groupKeys: z
+    .enum(["shared", "per-user"], { message: "must be shared or per-user" })
+    .default("shared"),
   rateLimitTokens: positiveInt.default(500),
   rateLimitWindow: positiveInt.default(60),
   embedding: boolean.default(true),
   embeddingModel: text.default("user.harrier-oss-v1-0.6b"),
-  embeddingQuota: z.enum(["separate", "shared"], { message: "must be separate or shared" }).default("separate"),
+  embeddingQuota: z
+    .enum(["separate", "shared"], { message: "must be separate or shared" })
+    .default("separate"),
   embeddingRateLimitTokens: positiveInt.optional(),
   lemonadeUrl: z
-    .union([serverSchema.transform((s) => [s]), z.array(serverSchema).min(1, "must list at least one server")])
+    .union([
+      serverSchema.transform((s) => [s]),
+      z.array(serverSchema).min(1, "must list at least one server"),
+    ])
     .default("http://127.0.0.1:13305"),
   lemonadeApiPath: z
     .string()
@@ -157,7 +166,10 @@ const plainSchema = z.object({
   sshPort: port.default(22),
   sshUser: text.default("root"),
   sshHostKey: text.optional(),
-  serviceDir: z.string().regex(/^\/\S+$/, "must be an absolute path").default("/var/lib/ai-gateway"),
+  serviceDir: z
+    .string()
+    .regex(/^\/\S+$/, "must be an absolute path")
+    .default("/var/lib/ai-gateway"),
   healthTimeoutSeconds: positiveInt.default(60),
   purge: boolean.default(false),
   etcdPackage: text.default("etcd-server"),
@@ -166,13 +178,19 @@ const plainSchema = z.object({
   redisPackage: text.default("redis-server"),
   apisixVersion: z
     .string()
-    .regex(/^(3\.(1[89]|[2-9]\d)|[4-9]|\d{2,})[.\d]*-\d+$/, "must be a package version of APISIX 3.18 or later, such as 3.18.0-0")
+    .regex(
+      /^(3\.(1[89]|[2-9]\d)|[4-9]|\d{2,})[.\d]*-\d+$/,
+      "must be a package version of APISIX 3.18 or later, such as 3.18.0-0",
+    )
     .default("3.18.0-0"),
   apisixRepository: httpUrl.default("https://repos.apiseven.com/packages/debian"),
   apisixSuite: text.default("debian12"),
   adminListen: text.default("127.0.0.1"),
   adminPort: port.default(9180),
-  allowAdmin: z.array(text).min(1, "must list at least one address range").default(["127.0.0.0/24"]),
+  allowAdmin: z
+    .array(text)
+    .min(1, "must list at least one address range")
+    .default(["127.0.0.0/24"]),
   statusPort: port.default(7085),
 });
 
@@ -222,8 +240,7 @@ export function readSettings<S>(
     return value ? source.wrapSecret(value) : undefined;
   };
   const provisionsRedis = plain.install && plain.services.includes("redis");
-  const quotaPolicy =
-    plain.quotaPolicy ?? (plain.redisHost || provisionsRedis ? "redis" : "local");
+  const quotaPolicy = plain.quotaPolicy ?? (plain.redisHost || provisionsRedis ? "redis" : "local");
   const settings: GatewaySettings<S> = {
     stack,
     groupsFile: plain.groupsFile,
@@ -309,7 +326,12 @@ function assertUsable<S>(settings: GatewaySettings<S>, file: string, sshHost?: s
       `${file}: ai-gateway:sshHost is set but ai-gateway:sshPrivateKey is not; add the key with: npm run pulumi -- config set --secret ai-gateway:sshPrivateKey < ~/.ssh/id_ed25519`,
     );
   }
-  if (settings.enabled && settings.quotaPolicy === "redis" && !settings.redis && !provision?.redis) {
+  if (
+    settings.enabled &&
+    settings.quotaPolicy === "redis" &&
+    !settings.redis &&
+    !provision?.redis
+  ) {
     throw new ConfigError(
       `${file}: ai-gateway:quotaPolicy is redis but no Redis is set or provisioned; set ai-gateway:redisHost, or install: true with redis in ai-gateway:services, or quotaPolicy local.`,
     );

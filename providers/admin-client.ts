@@ -26,7 +26,14 @@ function adminError(message: string, status?: number): AdminApiError {
 /** Statuses worth retrying: APISIX or etcd busy or restarting. */
 const transientStatuses = [500, 502, 503, 504];
 /** Socket errors worth retrying. */
-const transientCodes = ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ECONNABORTED", "EPIPE", "EAI_AGAIN"];
+const transientCodes = [
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ECONNABORTED",
+  "EPIPE",
+  "EAI_AGAIN",
+];
 
 /** What to check for each kind of refusal. */
 function hintFor(status: number | undefined, url: string): string {
@@ -49,7 +56,9 @@ function messageOf(data: unknown): string {
   if (typeof data === "string") return data.trim();
   if (data && typeof data === "object") {
     const body = data as Record<string, unknown>;
-    const text = [body.error_msg, body.message, body.description].filter((v) => typeof v === "string");
+    const text = [body.error_msg, body.message, body.description].filter(
+      (v) => typeof v === "string",
+    );
     if (text.length > 0) return text.join(" - ");
   }
   return JSON.stringify(data);
@@ -105,7 +114,8 @@ export async function adminRequest(
     if (status !== undefined && ((status >= 200 && status < 300) || accept.includes(status))) {
       return { status, data: response?.data };
     }
-    const what = status === undefined ? `failed: ${code}` : `returned ${status}: ${messageOf(response?.data)}`;
+    const what =
+      status === undefined ? `failed: ${code}` : `returned ${status}: ${messageOf(response?.data)}`;
     lastError = adminError(
       `APISIX ${method} /apisix/admin/${path} ${what}; ${hintFor(status, connection.url)}.`,
       status,

@@ -55,7 +55,10 @@ export const apisixObjectProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
     const failures: pulumi.dynamic.CheckFailure[] = [];
     if (typeof news.path !== "string" || !pathPattern.test(news.path)) {
-      failures.push({ property: "path", reason: `"${news.path}" is no route, consumer or credential path` });
+      failures.push({
+        property: "path",
+        reason: `"${news.path}" is no route, consumer or credential path`,
+      });
     }
     if (typeof news.adminUrl !== "string" || !/^https?:\/\//.test(news.adminUrl)) {
       failures.push({ property: "adminUrl", reason: "must be an http:// or https:// URL" });

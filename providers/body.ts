@@ -60,7 +60,8 @@ export function splitSecrets(
     const segments = path.split(".");
     let node: unknown = body;
     for (const segment of segments.slice(0, -1)) {
-      node = node && typeof node === "object" ? (node as Record<string, unknown>)[segment] : undefined;
+      node =
+        node && typeof node === "object" ? (node as Record<string, unknown>)[segment] : undefined;
     }
     const last = segments[segments.length - 1];
     if (node && typeof node === "object" && last in node) {

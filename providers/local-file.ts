@@ -25,7 +25,8 @@ function write(state: LocalFileState): void {
 /** Writes, rewrites and removes a local file whose content is secret (mode 0600). */
 export const localFileProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id, olds: LocalFileState, news: LocalFileState) {
-    if (olds.path !== news.path) return { changes: true, replaces: ["path"], deleteBeforeReplace: true };
+    if (olds.path !== news.path)
+      return { changes: true, replaces: ["path"], deleteBeforeReplace: true };
     return { changes: olds.content !== news.content || olds.root !== news.root };
   },
 

@@ -46,9 +46,14 @@ describe("Admin API double against recorded APISIX 3.18 exchanges", () => {
           : typeof request.body === "string"
             ? request.body
             : JSON.stringify(request.body);
-      const answer = await fetch(`${double.url}${request.path}`, { method: request.method, headers, body });
+      const answer = await fetch(`${double.url}${request.path}`, {
+        method: request.method,
+        headers,
+        body,
+      });
       const text = await answer.text();
-      const parsed = response.body !== null && typeof response.body === "object" ? JSON.parse(text) : text;
+      const parsed =
+        response.body !== null && typeof response.body === "object" ? JSON.parse(text) : text;
       expect({ status: answer.status, body: stable(parsed) }).toEqual({
         status: response.status,
         body: stable(response.body),

@@ -37,14 +37,16 @@ function encrypt(text: string): string {
 function mapSecrets(value: Record<string, unknown>, transform: (s: string) => string) {
   const copy = JSON.parse(JSON.stringify(value));
   const plugins = copy.plugins ?? {};
-  if (typeof plugins["key-auth"]?.key === "string") plugins["key-auth"].key = transform(plugins["key-auth"].key);
+  if (typeof plugins["key-auth"]?.key === "string")
+    plugins["key-auth"].key = transform(plugins["key-auth"].key);
   for (const instance of plugins["ai-proxy-multi"]?.instances ?? []) {
     for (const name of Object.keys(instance.auth?.header ?? {})) {
       instance.auth.header[name] = transform(instance.auth.header[name]);
     }
   }
   const limiting = plugins["ai-rate-limiting"];
-  if (typeof limiting?.redis_password === "string") limiting.redis_password = transform(limiting.redis_password);
+  if (typeof limiting?.redis_password === "string")
+    limiting.redis_password = transform(limiting.redis_password);
   return copy;
 }
 
@@ -138,10 +140,24 @@ export class ApisixDouble {
     res.end(typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body));
   }
 
-  private answer(req: IncomingMessage, method: string, path: string, query: URLSearchParams, raw: string): Reply {
+  private answer(
+    req: IncomingMessage,
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    raw: string,
+  ): Reply {
     const key = req.headers["x-api-key"];
-    if (key === undefined) return { status: 401, body: { error_msg: "failed to check token", description: "missing apikey" } };
-    if (key !== this.adminKey) return { status: 401, body: { error_msg: "failed to check token", description: "wrong apikey" } };
+    if (key === undefined)
+      return {
+        status: 401,
+        body: { error_msg: "failed to check token", description: "missing apikey" },
+      };
+    if (key !== this.adminKey)
+      return {
+        status: 401,
+        body: { error_msg: "failed to check token", description: "wrong apikey" },
+      };
     const segments = path.split("/").filter(Boolean);
     const resource = segments[0];
     if (resource !== "routes" && resource !== "consumers") {
@@ -152,11 +168,17 @@ export class ApisixDouble {
       try {
         body = JSON.parse(raw || "{}");
       } catch {
-        return { status: 400, body: { req_body: raw, error_msg: `invalid request body: ${cjsonMessage(raw)}` } };
+        return {
+          status: 400,
+          body: { req_body: raw, error_msg: `invalid request body: ${cjsonMessage(raw)}` },
+        };
       }
     }
     if (resource === "consumers" && (method === "POST" || method === "PATCH")) {
-      return { status: 405, body: { error_msg: `not supported \`${method}\` method for consumer` } };
+      return {
+        status: 405,
+        body: { error_msg: `not supported \`${method}\` method for consumer` },
+      };
     }
     if (segments.length === 1 && method === "GET") return this.list(resource, query);
     if (segments[2] === "credentials") return this.credential(method, segments, body);
@@ -166,7 +188,8 @@ export class ApisixDouble {
     const id = segments[1];
     if (method === "GET") return this.getOne(`${resource}/${id}`);
     if (method === "DELETE") return this.delete(`${resource}/${id}`);
-    if (method === "PUT") return resource === "routes" ? this.putRoute(id, body) : this.putConsumer(id, body, true);
+    if (method === "PUT")
+      return resource === "routes" ? this.putRoute(id, body) : this.putConsumer(id, body, true);
     return { status: 405, body: { error_msg: `not supported \`${method}\` method` } };
   }
 
@@ -179,15 +202,24 @@ export class ApisixDouble {
     const size = query.get("page_size");
     if (page !== null && size !== null) {
       const pageSize = Number(size);
-      if (!(pageSize >= 10 && pageSize <= 500)) return { status: 400, body: "page_size must be between 10 and 500" };
+      if (!(pageSize >= 10 && pageSize <= 500))
+        return { status: 400, body: "page_size must be between 10 and 500" };
       const start = (Number(page) - 1) * pageSize;
-      return { status: 200, body: { list: items.slice(start, start + pageSize), total: items.length } };
+      return {
+        status: 200,
+        body: { list: items.slice(start, start + pageSize), total: items.length },
+      };
     }
     return { status: 200, body: { list: items, total: items.length } };
   }
 
   private item(key: string, stored: Stored) {
-    return { key: `/apisix/${key}`, value: stored.value, createdIndex: stored.createdIndex, modifiedIndex: stored.modifiedIndex };
+    return {
+      key: `/apisix/${key}`,
+      value: stored.value,
+      createdIndex: stored.createdIndex,
+      modifiedIndex: stored.modifiedIndex,
+    };
   }
 
   private getOne(key: string): Reply {
@@ -211,8 +243,15 @@ export class ApisixDouble {
       update_time: now,
     };
     this.index++;
-    this.store.set(key, { value: stored, createdIndex: previous?.createdIndex ?? this.index, modifiedIndex: this.index });
-    return { status: previous ? 200 : 201, body: { key: `/apisix/${key}`, value: mapSecrets(stored, encrypt) } };
+    this.store.set(key, {
+      value: stored,
+      createdIndex: previous?.createdIndex ?? this.index,
+      modifiedIndex: this.index,
+    });
+    return {
+      status: previous ? 200 : 201,
+      body: { key: `/apisix/${key}`, value: mapSecrets(stored, encrypt) },
+    };
   }
 
   private putRoute(id: string, body: Record<string, unknown>): Reply {
@@ -239,13 +278,16 @@ export class ApisixDouble {
     const consumer = `consumers/${segments[1]}`;
     const id = segments[3] ?? (body.id as string | undefined);
     if (method === "GET" && id === undefined) {
-      const items = this.paths(`${consumer}/credentials/`).map((key) => this.item(key, this.store.get(key)!));
+      const items = this.paths(`${consumer}/credentials/`).map((key) =>
+        this.item(key, this.store.get(key)!),
+      );
       return { status: 200, body: { list: items, total: items.length } };
     }
     const key = `${consumer}/credentials/${id}`;
     if (method === "GET") return this.getOne(key);
     if (method === "DELETE") return this.delete(key);
-    if (!this.store.has(consumer)) return { status: 404, body: { error_msg: "consumer not found" } };
+    if (!this.store.has(consumer))
+      return { status: 404, body: { error_msg: "consumer not found" } };
     const value = { ...body, id };
     const problem = check("credential.json", value);
     if (problem) return bad(`invalid configuration: ${problem}`);
@@ -262,11 +304,14 @@ export class ApisixDouble {
 
   /** The consumer that already holds the key-auth key in `value`, other than at `self`. */
   private keyOwner(value: Record<string, unknown>, self: string): string | undefined {
-    const wanted = (value.plugins as Record<string, { key?: string }> | undefined)?.["key-auth"]?.key;
+    const wanted = (value.plugins as Record<string, { key?: string }> | undefined)?.["key-auth"]
+      ?.key;
     if (wanted === undefined) return undefined;
     for (const [key, stored] of this.store) {
       if (key === self || !key.startsWith("consumers/")) continue;
-      const held = (stored.value.plugins as Record<string, { key?: string }> | undefined)?.["key-auth"]?.key;
+      const held = (stored.value.plugins as Record<string, { key?: string }> | undefined)?.[
+        "key-auth"
+      ]?.key;
       if (held === wanted) return key.split("/")[1];
     }
     return undefined;
@@ -275,7 +320,9 @@ export class ApisixDouble {
 
 /** Words a JSON syntax error the way lua-cjson does. */
 function cjsonMessage(raw: string): string {
-  const at = [...raw].findIndex((char, i) => i > 0 && raw[i - 1] === "{" && char !== '"' && char !== "}" && char.trim() !== "");
+  const at = [...raw].findIndex(
+    (char, i) => i > 0 && raw[i - 1] === "{" && char !== '"' && char !== "}" && char.trim() !== "",
+  );
   if (at > 0) return `Expected object key string but found invalid token at character ${at + 1}`;
   return "Expected value but found invalid token at character 1";
 }

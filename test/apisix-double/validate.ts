@@ -86,7 +86,8 @@ function firstReported(errors: ErrorObject[]): ErrorObject {
   const outer = errors.filter(
     (e) => !combinators.some((c) => c !== e && e.schemaPath.startsWith(`${c.schemaPath}/`)),
   );
-  const rank = (e: ErrorObject) => (e.instancePath !== "" ? 0 : e.schemaPath.startsWith("#/allOf") ? 1 : 2);
+  const rank = (e: ErrorObject) =>
+    e.instancePath !== "" ? 0 : e.schemaPath.startsWith("#/allOf") ? 1 : 2;
   return [...outer].sort((a, b) => rank(a) - rank(b))[0];
 }
 
@@ -103,7 +104,10 @@ export function check(file: string, value: unknown): string | null {
  * Checks each plugin of an object; `side` picks consumer-side schemas. Returns the error text
  * without APISIX's outer prefix, or null.
  */
-export function checkPlugins(plugins: Record<string, unknown>, side: "route" | "consumer"): string | null {
+export function checkPlugins(
+  plugins: Record<string, unknown>,
+  side: "route" | "consumer",
+): string | null {
   for (const [name, conf] of Object.entries(plugins)) {
     const file = (side === "consumer" && consumerSchemas[name]) || `plugin-${name}.json`;
     if (!knowsPlugin(name)) return `unknown plugin [${name}]`;

@@ -22,7 +22,12 @@ function roster(users: number) {
   return { groups };
 }
 
-async function timed(harness: GatewayHarness, users: number, step: string, run: () => Promise<unknown>) {
+async function timed(
+  harness: GatewayHarness,
+  users: number,
+  step: string,
+  run: () => Promise<unknown>,
+) {
   harness.double.resetCalls();
   const started = process.hrtime.bigint();
   await run();
@@ -64,7 +69,9 @@ async function main() {
   console.log("| users | step | seconds | Admin API calls | of which writes |");
   console.log("| ---: | --- | ---: | ---: | ---: |");
   for (const row of rows) {
-    console.log(`| ${row.users} | ${row.step} | ${row.seconds.toFixed(1)} | ${row.calls} | ${row.writes} |`);
+    console.log(
+      `| ${row.users} | ${row.step} | ${row.seconds.toFixed(1)} | ${row.calls} | ${row.writes} |`,
+    );
   }
 }
 

@@ -70,13 +70,19 @@ export async function createTestStack(programDir: string, prefix = "e2e"): Promi
       return { code: 0, stdout, stderr };
     } catch (error) {
       const failure = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: failure.code ?? 1, stdout: failure.stdout ?? "", stderr: failure.stderr ?? "" };
+      return {
+        code: failure.code ?? 1,
+        stdout: failure.stdout ?? "",
+        stderr: failure.stderr ?? "",
+      };
     }
   };
   const pulumiOk = async (args: string[], env?: Record<string, string>): Promise<string> => {
     const result = await pulumi(args, env);
     if (result.code !== 0) {
-      throw new Error(`pulumi ${args.join(" ")} failed (${result.code}):\n${result.stdout}\n${result.stderr}`);
+      throw new Error(
+        `pulumi ${args.join(" ")} failed (${result.code}):\n${result.stdout}\n${result.stderr}`,
+      );
     }
     return result.stdout;
   };
@@ -94,7 +100,8 @@ export async function createTestStack(programDir: string, prefix = "e2e"): Promi
     backendDir,
     pulumi,
     pulumiOk,
-    outputs: async () => JSON.parse(await pulumiOk(["stack", "output", "--json", "--show-secrets"])),
+    outputs: async () =>
+      JSON.parse(await pulumiOk(["stack", "output", "--json", "--show-secrets"])),
     dispose: () => {
       rmSync(backendDir, { recursive: true, force: true });
       rmSync(join(programDir, `Pulumi.${name}.yaml`), { force: true });

@@ -17,7 +17,9 @@ describe("gateway failures through the Pulumi CLI", () => {
   });
 
   it("fails on a bad groups.yaml before any request reaches the Admin API", async () => {
-    harness.writeGroups({ groups: { alpha: { users: ["alice", { name: "bob", rateLimitTokens: 0 }] } } });
+    harness.writeGroups({
+      groups: { alpha: { users: ["alice", { name: "bob", rateLimitTokens: 0 }] } },
+    });
     const result = await harness.tryUp();
     expect(result.code).not.toBe(0);
     expect(result.stdout).toContain(

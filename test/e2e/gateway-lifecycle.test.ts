@@ -55,7 +55,9 @@ describe("gateway lifecycle through the Pulumi CLI", () => {
       "routes/ai-chat",
       "routes/ai-embeddings",
     ]);
-    expect([chatLimit(harness, "alpha-alice"), chatLimit(harness, "alpha-bob")]).toEqual([800, 1000]);
+    expect([chatLimit(harness, "alpha-alice"), chatLimit(harness, "alpha-bob")]).toEqual([
+      800, 1000,
+    ]);
     expect(chatLimit(harness, "beta-dave")).toBe(500);
 
     const alice = kiloFile(harness, "alpha", "alice");
@@ -137,9 +139,9 @@ describe("gateway lifecycle through the Pulumi CLI", () => {
     await harness.setConfig({ embedding: "false" });
     await harness.up();
     expect(harness.double.get("routes/ai-embeddings")).toBeUndefined();
-    const names = (harness.double.get("consumers/alpha-alice") as any).plugins["ai-rate-limiting"].instances.map(
-      (i: { name: string }) => i.name,
-    );
+    const names = (harness.double.get("consumers/alpha-alice") as any).plugins[
+      "ai-rate-limiting"
+    ].instances.map((i: { name: string }) => i.name);
     expect(names).toEqual(["chat"]);
     expect(kiloFile(harness, "alpha", "alice").config.indexing).toBeUndefined();
 
@@ -156,7 +158,9 @@ describe("gateway lifecycle through the Pulumi CLI", () => {
     await harness.up();
     const rotated = tokenAt(harness, "consumers/alpha-alice/credentials/alpha-alice");
     expect(rotated).not.toBe(alice);
-    expect(kiloFile(harness, "alpha", "alice").config.providers["lemonade-gateway"].apiKey).toBe(rotated);
+    expect(kiloFile(harness, "alpha", "alice").config.providers["lemonade-gateway"].apiKey).toBe(
+      rotated,
+    );
     expect(kiloFile(harness, "alpha", "bob").config).toEqual(bob);
   });
 
@@ -186,12 +190,22 @@ describe("gateway lifecycle through the Pulumi CLI", () => {
       "consumers/group-beta/credentials/group-beta",
     ]);
     const shared = tokenAt(harness, "consumers/group-beta/credentials/group-beta");
-    expect(kiloFile(harness, "beta", "dave").config.providers["lemonade-gateway"].apiKey).toBe(shared);
-    expect(kiloFile(harness, "beta", "eve").config.providers["lemonade-gateway"].apiKey).toBe(shared);
+    expect(kiloFile(harness, "beta", "dave").config.providers["lemonade-gateway"].apiKey).toBe(
+      shared,
+    );
+    expect(kiloFile(harness, "beta", "eve").config.providers["lemonade-gateway"].apiKey).toBe(
+      shared,
+    );
   });
 
   it("sends the LLM server key upstream as a Bearer header without showing it in the diff", async () => {
-    await harness.stack.pulumiOk(["config", "set", "--secret", "ai-gateway:lemonadeApiKey", "llm-secret-42"]);
+    await harness.stack.pulumiOk([
+      "config",
+      "set",
+      "--secret",
+      "ai-gateway:lemonadeApiKey",
+      "llm-secret-42",
+    ]);
     const output = await harness.up();
     expect(output).not.toContain("llm-secret-42");
     const chat = harness.double.get("routes/ai-chat") as any;

@@ -86,7 +86,9 @@ describe("host provisioning of etcd and Redis on this machine", () => {
     try {
       const failed = await stack.pulumi(["up", "--yes", "--skip-preview"]);
       expect(failed.code).not.toBe(0);
-      expect(failed.stdout).toMatch(/redis on local not healthy after 8 s \(.+\); check the service, its port and its log/);
+      expect(failed.stdout).toMatch(
+        /redis on local not healthy after 8 s \(.+\); check the service, its port and its log/,
+      );
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => squatter.close(resolve));

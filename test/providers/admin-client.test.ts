@@ -32,7 +32,9 @@ describe("adminRequest", () => {
   });
 
   it("reports a refused body with APISIX's error_msg and does not retry it", async () => {
-    const call = adminRequest(connection(), "PUT", "consumers/alpha-bob", { username: "alpha-alice" });
+    const call = adminRequest(connection(), "PUT", "consumers/alpha-bob", {
+      username: "alpha-alice",
+    });
     await expect(call).rejects.toThrow(
       "APISIX PUT /apisix/admin/consumers/alpha-bob returned 400: wrong username; the body was refused; check the stack config values it was built from.",
     );

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ApisixObjectInputs, apisixObjectProvider as provider } from "../../providers/apisix-object";
+import {
+  ApisixObjectInputs,
+  apisixObjectProvider as provider,
+} from "../../providers/apisix-object";
 import { ApisixDouble } from "../apisix-double/server";
 
 const owner = { "managed-by": "ai-gateway", "ai-gateway-stack": "unit" };
@@ -15,7 +18,10 @@ describe("apisixObjectProvider", () => {
       username: "alpha-alice",
       labels: owner,
       plugins: {
-        "ai-rate-limiting": { instances: [{ name: "chat", limit, time_window: 60 }], rejected_code: 429 },
+        "ai-rate-limiting": {
+          instances: [{ name: "chat", limit, time_window: 60 }],
+          rejected_code: 429,
+        },
       },
     },
     secrets: {},
@@ -37,7 +43,9 @@ describe("apisixObjectProvider", () => {
     await provider.create(consumer());
     const result = await provider.create(credential());
     expect(result.id).toBe("consumers/alpha-alice/credentials/alpha-alice");
-    expect(double.get(result.id)).toMatchObject({ plugins: { "key-auth": { key: "Bearer token-1" } } });
+    expect(double.get(result.id)).toMatchObject({
+      plugins: { "key-auth": { key: "Bearer token-1" } },
+    });
   });
 
   it("refuses to create over an object without this stack's labels", async () => {
