@@ -42,7 +42,7 @@ export function etcdCreateScript(args: EtcdArgs): string {
   const health = `http://127.0.0.1:${args.clientPort}/health`;
   return [
     scriptHeader("etcd", args.host.label),
-    `ensure_package ${shellQuote(args.packageName)}`,
+    `ensure_package ${shellQuote(args.packageName)} etcd.service`,
     "ensure_package curl",
     `install -d -m 700 -o etcd -g etcd ${shellQuote(paths.data)}`,
     `start_service etcd etcd no ${shellQuote(paths.run)} ${shellQuote(paths.log)} ${etcdCommandLine(args).join(" ")}`,

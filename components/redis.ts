@@ -47,10 +47,12 @@ export function redisCreateScript(args: RedisArgs): string {
     scriptHeader("redis", args.host.label),
     "IFS= read -r REDIS_PASSWORD || true",
     '[ -n "$REDIS_PASSWORD" ] || fail "redis on $HOST: no password arrived on stdin"',
-    `ensure_package ${shellQuote(args.packageName)}`,
+    `ensure_package ${shellQuote(args.packageName)} redis-server.service`,
     `install -d -m 750 -o redis -g redis ${shellQuote(paths.data)} ${shellQuote(paths.conf)}`,
     "changed=no",
-    `{ printf '%s' ${shellQuote(renderRedisConfig(args))}; printf 'requirepass %s\\n' "$REDIS_PASSWORD"; } | install_file ${shellQuote(conf)} 600 redis:redis && changed=yes`,
+    // Quoted, with \\ and " escaped, so that any configured password parses in redis.conf.
+    `QUOTED=$(printf '%s' "$REDIS_PASSWORD" | sed 's/[\\\\"]/\\\\&/g')`,
+    `{ printf '%s' ${shellQuote(renderRedisConfig(args))}; printf 'requirepass "%s"\\n' "$QUOTED"; } | install_file ${shellQuote(conf)} 600 redis:redis && changed=yes`,
     `start_service redis redis "$changed" ${shellQuote(paths.run)} ${shellQuote(paths.log)} /usr/bin/redis-server ${shellQuote(conf)}`,
     'export REDISCLI_AUTH="$REDIS_PASSWORD"',
     `wait_healthy ${args.healthTimeoutSeconds} sh -c ${shellQuote(

@@ -40,7 +40,9 @@ export const serviceLibrary = String.raw`set -eu
 fail() { printf '%s\n' "$*" >&2; exit 1; }
 has_systemd() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }
 
-# ensure_package NAME: installs a Debian package unless it is installed already.
+# ensure_package NAME [UNIT]: installs a Debian package unless it is installed already. When it
+# installs one on a systemd host, the package's own UNIT (started by the install) is disabled:
+# our unit of the same service uses the same default ports.
 ensure_package() {
   if dpkg-query -W -f='${"${Status}"}' "$1" 2>/dev/null | grep -q 'install ok installed'; then
     return 0
@@ -52,6 +54,7 @@ ensure_package() {
     out=$(apt-get install -y -q --no-install-recommends "$1" 2>&1) ||
       fail "$SERVICE on $HOST: package $1 could not be installed ($(printf '%s' "$out" | tail -n 1)); check the package name and the host's APT sources"
   fi
+  if [ -n "${"${2:-}"}" ] && has_systemd; then systemctl disable -q --now "$2" 2>/dev/null || true; fi
   printf 'installed package %s\n' "$1"
 }
 
@@ -63,12 +66,24 @@ install_file() {
   chmod "$2" "$tmp"
   cat >"$tmp"
   chown "$3" "$tmp"
-  if [ -f "$1" ] && cmp -s "$tmp" "$1"; then rm -f "$tmp"; return 1; fi
+  if [ -f "$1" ] && cmp -s "$tmp" "$1"; then
+    rm -f "$tmp"
+    # Same content, but mode and owner are still put right: the file may hold a secret.
+    chmod "$2" "$1"
+    chown "$3" "$1"
+    return 1
+  fi
   mv "$tmp" "$1"
   printf 'wrote %s\n' "$1"
 }
 
-daemon_pid() { [ -f "$1" ] && pid=$(cat "$1") && kill -0 "$pid" 2>/dev/null && printf '%s' "$pid"; }
+# daemon_pid PIDFILE NAME: prints the pid of our running supervisor of NAME. A pid file left by a
+# reboot may name an unrelated process, and a zombie has no command line; neither counts.
+daemon_pid() {
+  [ -f "$1" ] && pid=$(cat "$1") && [ -r "/proc/$pid/cmdline" ] &&
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "ai-gateway-supervisor $2 " &&
+    printf '%s' "$pid"
+}
 
 # start_service NAME USER RESTART PIDDIR LOGDIR COMMAND...: starts the service, or restarts it
 # when RESTART is yes; the daemon form reruns COMMAND whenever it exits.
@@ -91,19 +106,19 @@ start_service() {
   pidfile=$piddir/$name.pid
   # A changed command line (new ports, new paths) needs a restart just like a changed config.
   printf '%s\n' "$*" | install_file "$piddir/$name.cmdline" 600 root:root && restart=yes
-  if pid=$(daemon_pid "$pidfile"); then
+  if pid=$(daemon_pid "$pidfile" "$name"); then
     [ "$restart" = yes ] || return 0
-    stop_daemon "$pidfile"
+    stop_daemon "$pidfile" "$name"
   fi
-  setsid sh -c 'while :; do runuser -u "$0" -- "$@"; echo "exited with $?, restarting in 2s"; sleep 2; done' \
+  setsid sh -c ": ai-gateway-supervisor $name ; "'while :; do runuser -u "$0" -- "$@"; echo "exited with $?, restarting in 2s"; sleep 2; done' \
     "$user" "$@" >>"$logdir/$name.log" 2>&1 </dev/null &
   printf '%s\n' "$!" >"$pidfile"
   printf 'started %s (pid %s, log %s)\n' "$name" "$!" "$logdir/$name.log"
 }
 
-# stop_daemon PIDFILE: stops a supervised daemon and everything it started.
+# stop_daemon PIDFILE NAME: stops a supervised daemon and everything it started.
 stop_daemon() {
-  if pid=$(daemon_pid "$1"); then
+  if pid=$(daemon_pid "$1" "$2"); then
     kill -TERM "-$pid" 2>/dev/null || kill -TERM "$pid"
     i=0
     while kill -0 "-$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
@@ -119,7 +134,7 @@ stop_service() {
     rm -f "/etc/systemd/system/ai-gateway-$1.service"
     systemctl daemon-reload
   fi
-  stop_daemon "$2/$1.pid"
+  stop_daemon "$2/$1.pid" "$1"
   rm -f "$2/$1.cmdline"
   printf 'stopped %s\n' "$1"
 }

@@ -1,5 +1,17 @@
 import { spawnSync } from "node:child_process";
-import { describe, expect, it } from "vitest";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import {
   apisixCreateScript,
@@ -252,6 +264,97 @@ describe("apisixCreateScript", () => {
     const remote = apisixCreateScript(apisixArgs({ host: { label: "root@10.0.0.5:22" } }));
 
     expect(body(remote).split("\n")[1]).toBe("HOST='root@10.0.0.5:22'");
+  });
+});
+
+describe("apisixCreateScript signing-key step", () => {
+  let dir: string;
+  const keyBytes = Buffer.from("not a real key, just bytes for --dearmor to give back\n");
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "apisix-key-"));
+    mkdirSync(join(dir, "bin"));
+    mkdirSync(join(dir, "gnupg"), { mode: 0o700 });
+    mkdirSync(join(dir, "keyrings"));
+    const armored = spawnSync("gpg", ["--enarmor"], { input: keyBytes, env: gpgEnv() });
+    if (armored.status !== 0) throw new Error(`gpg --enarmor failed: ${armored.stderr}`);
+    writeFileSync(join(dir, "key.asc"), armored.stdout);
+    // A curl that records its arguments and serves key.asc, or fails like a 404 when asked to.
+    writeFileSync(
+      join(dir, "bin", "curl"),
+      [
+        "#!/bin/sh",
+        `printf '%s\\n' "$*" >>${dir}/curl.args`,
+        'if [ -n "${CURL_FAIL:-}" ]; then echo "curl: (22) 404" >&2; exit 22; fi',
+        `while [ $# -gt 0 ]; do if [ "$1" = -o ]; then cp ${dir}/key.asc "$2"; fi; shift; done`,
+        "",
+      ].join("\n"),
+    );
+    chmodSync(join(dir, "bin", "curl"), 0o755);
+  });
+
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function gpgEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return { ...process.env, GNUPGHOME: join(dir, "gnupg"), ...extra };
+  }
+
+  /** Runs only the keyring block of the script, with the keyring moved into the temp dir. */
+  function runKeyStep(extra: Record<string, string> = {}) {
+    const lines = body(apisixCreateScript(apisixArgs())).split("\n");
+    const start = lines.findIndex((line) => line.startsWith("if [ ! -s "));
+    const end = lines.indexOf("fi", start);
+    const block = lines
+      .slice(start, end + 1)
+      .join("\n")
+      .replaceAll(apisixFiles.keyring, join(dir, "keyrings", "apisix.gpg"));
+    const script = `${serviceLibrary}SERVICE=apisix\nHOST=local\n${block}\n`;
+    const env = gpgEnv({ PATH: `${join(dir, "bin")}:${process.env.PATH}`, ...extra });
+    return spawnSync("/bin/sh", ["-c", script], { env, encoding: "utf8" });
+  }
+
+  it("downloads pubkey.gpg from the origin and stores it dearmored", () => {
+    const result = runKeyStep();
+
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(dir, "curl.args"), "utf8")).toBe(
+      `-fsSL https://repos.example.test/pubkey.gpg -o ${join(dir, "keyrings", "apisix.gpg")}.asc\n`,
+    );
+    expect(readFileSync(join(dir, "keyrings", "apisix.gpg"))).toEqual(keyBytes);
+    expect(readdirSync(join(dir, "keyrings"))).toEqual(["apisix.gpg"]);
+  });
+
+  it("keeps a keyring that is already there", () => {
+    writeFileSync(join(dir, "keyrings", "apisix.gpg"), "existing");
+
+    const result = runKeyStep();
+
+    expect(result.status).toBe(0);
+    expect(existsSync(join(dir, "curl.args"))).toBe(false);
+    expect(readFileSync(join(dir, "keyrings", "apisix.gpg"), "utf8")).toBe("existing");
+  });
+
+  it("fails with the key URL and leaves no files when the download fails", () => {
+    const result = runKeyStep({ CURL_FAIL: "1" });
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      "curl: (22) 404\napisix on local: could not fetch the APT signing key from " +
+        "https://repos.example.test/pubkey.gpg; check the host's network or ai-gateway:apisixRepository\n",
+    );
+    expect(readdirSync(join(dir, "keyrings"))).toEqual([]);
+  });
+
+  it("fails and leaves no files when the download is not an armored key", () => {
+    writeFileSync(join(dir, "key.asc"), "<html>not found</html>\n");
+
+    const result = runKeyStep();
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("apisix on local: could not fetch the APT signing key from");
+    expect(readdirSync(join(dir, "keyrings"))).toEqual([]);
   });
 });
 

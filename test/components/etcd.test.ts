@@ -1,6 +1,11 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { EtcdArgs, etcdCommandLine, etcdCreateScript, etcdDeleteScript } from "../../components/etcd";
+import {
+  EtcdArgs,
+  etcdCommandLine,
+  etcdCreateScript,
+  etcdDeleteScript,
+} from "../../components/etcd";
 import { serviceLibrary } from "../../components/shell";
 
 /** Arguments with values unlike the defaults, so a test notices when one is ignored. */
@@ -66,7 +71,7 @@ describe("etcdCreateScript", () => {
   });
 
   it("installs the configured package and curl for the health check", () => {
-    expect(lines).toContain("ensure_package 'etcd-server-3.5'");
+    expect(lines).toContain("ensure_package 'etcd-server-3.5' etcd.service");
     expect(lines).toContain("ensure_package curl");
   });
 
@@ -97,7 +102,12 @@ describe("etcdDeleteScript", () => {
   it("stops the service and keeps data and package without purge", () => {
     const lines = bodyLines(etcdDeleteScript(etcdArgs({ purge: false })));
 
-    expect(lines).toEqual(["SERVICE='etcd'", "HOST='local'", "", "stop_service etcd '/srv/gateway/run'"]);
+    expect(lines).toEqual([
+      "SERVICE='etcd'",
+      "HOST='local'",
+      "",
+      "stop_service etcd '/srv/gateway/run'",
+    ]);
   });
 
   it("also removes the data directory and purges the package with purge", () => {

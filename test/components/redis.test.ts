@@ -88,7 +88,7 @@ describe("redisCreateScript", () => {
   });
 
   it("installs the configured package", () => {
-    expect(lines).toContain("ensure_package 'redis-server-7'");
+    expect(lines).toContain("ensure_package 'redis-server-7' redis-server.service");
   });
 
   it("starts redis-server as user redis, restarting when the config changed", () => {
@@ -113,7 +113,8 @@ describe("redisCreateScript config step", () => {
   beforeAll(() => {
     // The step writes the file for the redis user, which the redis-server package creates.
     const uid = spawnSync("id", ["-u", "redis"], { encoding: "utf8" });
-    if (uid.status !== 0) throw new Error("these tests need a user named redis; install redis-server");
+    if (uid.status !== 0)
+      throw new Error("these tests need a user named redis; install redis-server");
     if (process.getuid?.() !== 0) throw new Error("these tests chown files and must run as root");
   });
 
@@ -131,7 +132,10 @@ describe("redisCreateScript config step", () => {
     const args = redisArgs({ baseDir: dir });
     const lines = bodyLines(redisCreateScript(args));
     const step = lines
-      .slice(0, lines.findIndex((line) => line.startsWith("start_service ")))
+      .slice(
+        0,
+        lines.findIndex((line) => line.startsWith("start_service ")),
+      )
       .filter((line) => !line.startsWith("ensure_package "));
     const script = `${serviceLibrary}${step.join("\n")}\nprintf 'changed=%s\\n' "$changed"\n`;
     const result = spawnSync("/bin/sh", ["-c", script], { input: stdin, encoding: "utf8" });
@@ -145,7 +149,7 @@ describe("redisCreateScript config step", () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toBe(`wrote ${run.conf}\nchanged=yes\n`);
     expect(readFileSync(run.conf, "utf8")).toBe(
-      `${renderRedisConfig(run.args)}requirepass ${password}\n`,
+      `${renderRedisConfig(run.args)}requirepass "${password}"\n`,
     );
     const stat = statSync(run.conf);
     expect(stat.mode & 0o777).toBe(0o600);
@@ -167,13 +171,21 @@ describe("redisCreateScript config step", () => {
     const rotated = runConfigStep("rotated-password\n");
 
     expect(rotated.stdout).toBe(`wrote ${rotated.conf}\nchanged=yes\n`);
-    expect(readFileSync(rotated.conf, "utf8")).toContain("requirepass rotated-password\n");
+    expect(readFileSync(rotated.conf, "utf8")).toContain('requirepass "rotated-password"\n');
   });
 
   it("uses only the first line of stdin", () => {
     const run = runConfigStep(`${password}\nsecond line\n`);
 
-    expect(readFileSync(run.conf, "utf8").endsWith(`\nrequirepass ${password}\n`)).toBe(true);
+    expect(readFileSync(run.conf, "utf8").endsWith(`\nrequirepass "${password}"\n`)).toBe(true);
+  });
+
+  it("quotes a configured password with spaces, quotes and backslashes so redis.conf parses", () => {
+    const run = runConfigStep('two words "quoted" back\\slash\n');
+
+    expect(readFileSync(run.conf, "utf8")).toContain(
+      'requirepass "two words \\"quoted\\" back\\\\slash"\n',
+    );
   });
 
   it("rejects empty stdin", () => {

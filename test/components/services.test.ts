@@ -1,10 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
+import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { GatewaySettings, ProvisionSettings } from "../../config/settings";
 import { settingsFor } from "../config/fixtures";
 
 type Secret = pulumi.Output<string>;
+type Callback = Parameters<MockMonitor["registerResource"]>[1];
 type ServicesModule = typeof import("../../components/services");
 
 /** The marker Pulumi's wire format puts on a secret value. */
@@ -18,6 +21,7 @@ interface Registration {
   custom: boolean;
   parent: string;
   dependencies: string[];
+  additionalSecretOutputs: string[];
   inputs: Record<string, unknown>;
 }
 
@@ -49,15 +53,16 @@ async function resetMocks(): Promise<void> {
     "test",
     false,
   );
-  const monitor = pulumi.runtime.getMonitor() as pulumi.runtime.MockMonitor;
+  const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
   const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = async (req, callback) => {
+  monitor.registerResource = async (req: RegisterResourceRequest, callback: Callback) => {
     registrations.push({
       type: req.getType(),
       name: req.getName(),
       custom: req.getCustom(),
       parent: req.getParent(),
       dependencies: req.getDependenciesList(),
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
       inputs: req.getObject()?.toJavaScript() ?? {},
     });
     inFlight++;
@@ -80,7 +85,9 @@ async function settled(): Promise<void> {
   }
 }
 
-function provisionFor(overrides: Partial<ProvisionSettings<Secret>> = {}): ProvisionSettings<Secret> {
+function provisionFor(
+  overrides: Partial<ProvisionSettings<Secret>> = {},
+): ProvisionSettings<Secret> {
   return {
     services: ["etcd", "redis", "apisix"],
     baseDir: "/srv/gateway",
@@ -104,8 +111,14 @@ function provisionFor(overrides: Partial<ProvisionSettings<Secret>> = {}): Provi
 /** Builds the services under fresh mocks and returns what was registered. */
 async function provision(provisionSettings: ProvisionSettings<Secret>) {
   await resetMocks();
-  const { adminKey: _adminKey, provision: _provision, ...plain } = settingsFor({ proxyPort: 18080 });
-  const settings: GatewaySettings<Secret> = plain;
+  // provisionServices reads only proxyPort; the secret-typed fields are left out.
+  const settings: GatewaySettings<Secret> = {
+    ...settingsFor({ proxyPort: 18080 }),
+    adminKey: undefined,
+    lemonadeApiKey: undefined,
+    redis: undefined,
+    provision: undefined,
+  };
   const result = services.provisionServices(provisionSettings, settings);
   await settled();
   return { result, registrations };
@@ -167,8 +180,11 @@ describe("provisionServices on this machine", () => {
     expect(find(list, "apisix").parent).toBe("");
   });
 
-  it("makes APISIX depend on the etcd command", () => {
-    expect(find(list, "apisix").dependencies).toEqual([urnOf(find(list, "etcd-service"))]);
+  it("makes APISIX and its command depend on the etcd command", () => {
+    const etcdCommand = urnOf(find(list, "etcd-service"));
+
+    expect(find(list, "apisix").dependencies).toEqual([etcdCommand]);
+    expect(find(list, "apisix-service").dependencies).toContain(etcdCommand);
     expect(find(list, "etcd").dependencies).toEqual([]);
   });
 
@@ -179,6 +195,7 @@ describe("provisionServices on this machine", () => {
     expect(typeof unwrap(key.inputs.__provider)).toBe("string");
     expect(unwrap(key.inputs.__provider)).toContain("randomBytes(32)");
     expect(key.inputs.rotation).toBe(0);
+    expect(key.additionalSecretOutputs).toEqual(["value"]);
   });
 
   it("runs every command locally through /bin/sh with create as update and no stdin for etcd", () => {
@@ -199,9 +216,7 @@ describe("provisionServices on this machine", () => {
 
     expect(isSecret(inputs.stdin)).toBe(true);
     const config = parse(unwrap(inputs.stdin) as string);
-    expect(config.deployment.admin.admin_key).toEqual([
-      { name: "ai-gateway", key, role: "admin" },
-    ]);
+    expect(config.deployment.admin.admin_key).toEqual([{ name: "ai-gateway", key, role: "admin" }]);
     expect(config.deployment.etcd.host).toEqual(["http://127.0.0.1:12379"]);
     expect(config.apisix.node_listen).toEqual([18080]);
     expect(JSON.stringify([inputs.create, inputs.update, inputs.delete])).not.toContain(key);
@@ -217,9 +232,10 @@ describe("provisionServices on this machine", () => {
   });
 
   it("returns the components, the Redis address and the admin URL on loopback", async () => {
-    expect(result.all.map((resource) => (resource as unknown as { constructor: { name: string } }).constructor.name)).toEqual(
-      ["Etcd", "Redis", "Apisix"],
+    const names = await Promise.all(
+      result.all.map((resource) => new Promise((resolve) => resource.urn.apply(resolve))),
     );
+    expect(names.map((urn) => String(urn).split("::").pop())).toEqual(["etcd", "redis", "apisix"]);
     expect(result.redis?.host).toBe("127.0.0.1");
     expect(result.redis?.port).toBe(16379);
     expect(result.apisix?.adminUrl).toBe("http://127.0.0.1:19180");
@@ -284,6 +300,7 @@ describe("provisionServices over SSH", () => {
         privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n",
         hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIexample",
         dialErrorLimit: 3,
+        perDialTimeout: 15,
       });
     }
   });
@@ -320,7 +337,11 @@ describe("provisionServices with APISIX only", () => {
       provisionFor({ services: ["apisix"], redis: undefined }),
     );
 
-    expect(list.map((r) => r.name).sort()).toEqual(["apisix", "apisix-admin-key", "apisix-service"]);
+    expect(list.map((r) => r.name).sort()).toEqual([
+      "apisix",
+      "apisix-admin-key",
+      "apisix-service",
+    ]);
     expect(find(list, "apisix").dependencies).toEqual([]);
     const config = parse(unwrap(find(list, "apisix-service").inputs.stdin) as string);
     expect(config.deployment.etcd.host).toEqual(["http://127.0.0.1:12379"]);

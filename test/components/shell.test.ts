@@ -1,12 +1,5 @@
 import { spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -119,7 +112,15 @@ describe("shellQuote", () => {
   });
 
   it("gives sh back the exact value, quotes and expansions included", () => {
-    const values = ["it's", "''", "a'b'c", '"$HOME" `id` $(id) \\n', "line\nbreak", "", "; rm -rf /"];
+    const values = [
+      "it's",
+      "''",
+      "a'b'c",
+      '"$HOME" `id` $(id) \\n',
+      "line\nbreak",
+      "",
+      "; rm -rf /",
+    ];
 
     for (const value of values) {
       const result = spawnSync("/bin/sh", ["-c", `printf '%s' ${shellQuote(value)}`], {

@@ -33,7 +33,7 @@ describe("gateway on provisioned Redis", () => {
   it("points every consumer's quota at the provisioned Redis and its generated password", async () => {
     await harness.up();
     const conf = readFileSync(join(dir, "services/conf/redis.conf"), "utf8");
-    const password = /^requirepass (\S+)$/m.exec(conf)![1];
+    const password = /^requirepass "([^"]+)"$/m.exec(conf)![1];
     const alice = harness.double.get("consumers/alpha-alice") as any;
     expect(alice.plugins["ai-rate-limiting"]).toMatchObject({
       policy: "redis",

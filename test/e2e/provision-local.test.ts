@@ -61,7 +61,7 @@ describe("host provisioning of etcd and Redis on this machine", () => {
     const stats = statSync(conf);
     expect(stats.mode & 0o777).toBe(0o600);
     expect(execFileSync("stat", ["-c", "%U", conf]).toString().trim()).toBe("redis");
-    const password = /^requirepass (\S+)$/m.exec(readFileSync(conf, "utf8"))![1];
+    const password = /^requirepass "([^"]+)"$/m.exec(readFileSync(conf, "utf8"))![1];
     expect(password.length).toBeGreaterThanOrEqual(43);
     expect(redisPing(ports.redis)).toContain("NOAUTH");
     expect(redisPing(ports.redis, password)).toBe("PONG");

@@ -52,7 +52,7 @@ describe("host provisioning of Redis over SSH", () => {
     const output = await stack.pulumiOk(["up", "--yes", "--skip-preview"]);
     expect(output).toContain("command:remote:Command");
     const conf = readFileSync(join(dir, "services/conf/redis.conf"), "utf8");
-    const password = /^requirepass (\S+)$/m.exec(conf)![1];
+    const password = /^requirepass "([^"]+)"$/m.exec(conf)![1];
     const env = { ...process.env, REDISCLI_AUTH: password };
     const pong = execFileSync("redis-cli", ["-p", String(redisPort), "ping"], { env });
     expect(pong.toString().trim()).toBe("PONG");
