@@ -1,7 +1,7 @@
-import { createCipheriv } from "node:crypto";
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
 import { authPlugins, check, checkPlugins } from "./validate";
+import { cjsonMessage, encrypt, mapSecrets } from "./wire";
 
 /** One request the double answered. */
 export interface RecordedCall {
@@ -24,31 +24,6 @@ interface Stored {
 }
 
 type Reply = { status: number; body: unknown };
-
-/** APISIX's default data encryption key ring entry: AES-128-CBC with key = IV. */
-const keyring = "qeddd145sfvddff3";
-
-function encrypt(text: string): string {
-  const cipher = createCipheriv("aes-128-cbc", keyring, keyring);
-  return Buffer.concat([cipher.update(text, "utf8"), cipher.final()]).toString("base64");
-}
-
-/** Copies a value, passing every field APISIX encrypts at rest through `transform`. */
-function mapSecrets(value: Record<string, unknown>, transform: (s: string) => string) {
-  const copy = JSON.parse(JSON.stringify(value));
-  const plugins = copy.plugins ?? {};
-  if (typeof plugins["key-auth"]?.key === "string")
-    plugins["key-auth"].key = transform(plugins["key-auth"].key);
-  for (const instance of plugins["ai-proxy-multi"]?.instances ?? []) {
-    for (const name of Object.keys(instance.auth?.header ?? {})) {
-      instance.auth.header[name] = transform(instance.auth.header[name]);
-    }
-  }
-  const limiting = plugins["ai-rate-limiting"];
-  if (typeof limiting?.redis_password === "string")
-    limiting.redis_password = transform(limiting.redis_password);
-  return copy;
-}
 
 const notFound: Reply = { status: 404, body: { message: "Key not found" } };
 const bad = (message: string): Reply => ({ status: 400, body: { error_msg: message } });
@@ -316,13 +291,4 @@ export class ApisixDouble {
     }
     return undefined;
   }
-}
-
-/** Words a JSON syntax error the way lua-cjson does. */
-function cjsonMessage(raw: string): string {
-  const at = [...raw].findIndex(
-    (char, i) => i > 0 && raw[i - 1] === "{" && char !== '"' && char !== "}" && char.trim() !== "",
-  );
-  if (at > 0) return `Expected object key string but found invalid token at character ${at + 1}`;
-  return "Expected value but found invalid token at character 1";
 }
