@@ -215,6 +215,15 @@ function assertUsable<S>(settings: GatewaySettings<S>, file: string, sshHost?: s
       `${file}: ai-gateway:sshHost is set but ai-gateway:sshPrivateKey is not; add the key with: npm run pulumi -- config set --secret ai-gateway:sshPrivateKey < ~/.ssh/id_ed25519`,
     );
   }
+  const remoteLoopbackAdmin =
+    provision?.ssh &&
+    provision.services.includes("apisix") &&
+    /^127\./.test(provision.apisix.adminListen);
+  if (settings.enabled && remoteLoopbackAdmin) {
+    throw new ConfigError(
+      `${file}: ai-gateway:sshHost puts APISIX on another machine, but its Admin API would listen on ${provision.apisix.adminListen} there, out of this machine's reach; set ai-gateway:adminListen to an address this machine can reach and add this machine's address to ai-gateway:allowAdmin.`,
+    );
+  }
   if (
     settings.enabled &&
     settings.quotaPolicy === "redis" &&

@@ -312,7 +312,10 @@ describe("readSettings", () => {
 
   it("provisions over SSH when sshHost and sshPrivateKey are set", () => {
     const settings = readSettings(
-      source({ sshHost: "10.1.2.3", sshPort: "2222" }, { sshPrivateKey: "PRIVATE" }),
+      source(
+        { sshHost: "10.1.2.3", sshPort: "2222", enabled: "false" },
+        { sshPrivateKey: "PRIVATE" },
+      ),
       {},
       "dev",
     );
@@ -323,6 +326,19 @@ describe("readSettings", () => {
       privateKey: "PRIVATE",
       hostKey: undefined,
     });
+  });
+
+  it("rejects APISIX over SSH with its Admin API on the remote loopback", () => {
+    const config = { sshHost: "10.1.2.3" };
+    expect(() => readSettings(source(config, { sshPrivateKey: "K" }), {}, "dev")).toThrow(
+      "Pulumi.dev.yaml: ai-gateway:sshHost puts APISIX on another machine, but its Admin API would listen on 127.0.0.1 there, out of this machine's reach; set ai-gateway:adminListen to an address this machine can reach and add this machine's address to ai-gateway:allowAdmin.",
+    );
+  });
+
+  it("accepts APISIX over SSH with a reachable Admin API", () => {
+    const config = { sshHost: "10.1.2.3", adminListen: "10.1.2.3", allowAdmin: ["10.1.2.0/24"] };
+    const settings = readSettings(source(config, { sshPrivateKey: "K" }), {}, "dev");
+    expect(settings.provision?.apisix.allowAdmin).toEqual(["10.1.2.0/24"]);
   });
 
   it("rejects sshHost without a private key", () => {
