@@ -55,17 +55,14 @@ function main() {
     pulumi.log.info("ai-gateway:enabled is false: no routes, consumers or kilo.json files.");
     return { endpoints: {}, consumers: [], kilo: pulumi.secret({}) };
   }
-  const gateway = new Gateway(
-    "gateway",
-    {
-      settings: services?.redis ? { ...settings, redis: services.redis } : settings,
-      consumers,
-      adminUrl: services?.apisix?.adminUrl,
-      adminKey: services?.apisix?.adminKey,
-    },
+  const gateway = new Gateway("gateway", {
+    settings: services?.redis ? { ...settings, redis: services.redis } : settings,
+    consumers,
+    adminUrl: services?.apisix?.adminUrl,
+    adminKey: services?.apisix?.adminKey,
     // Gateway objects go before the services on destroy, and after them on up.
-    { dependsOn: services?.all ?? [] },
-  );
+    after: services?.all ?? [],
+  });
   return { endpoints: gateway.endpoints, consumers: gateway.consumers, kilo: gateway.kiloConfigs };
 }
 

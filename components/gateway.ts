@@ -28,6 +28,8 @@ export interface GatewayArgs {
   readonly adminUrl?: pulumi.Input<string>;
   /** Admin API key; defaults to settings.adminKey. */
   readonly adminKey?: pulumi.Input<string>;
+  /** Resources every gateway object waits for and outlives on destroy; default none. */
+  readonly after?: pulumi.Resource[];
 }
 
 /** One consumer's line in the stack output summary; holds no keys. */
@@ -60,25 +62,26 @@ export class Gateway extends pulumi.ComponentResource {
       adminKey: (args.adminKey ?? settings.adminKey) as pulumi.Input<string>,
       owner: managedLabels(settings.stack),
     };
-    // Every child carries the component's dependencies (the provisioned services), so the
-    // engine creates gateway objects after the services and deletes them before it stops them.
-    const child = { parent: this, dependsOn: opts?.dependsOn };
+    // Every child depends on the provisioned services, so the engine creates gateway objects
+    // after the services and deletes them before it stops them.
+    const after = args.after ?? [];
+    const childOpts = (...more: pulumi.Resource[]) => ({
+      parent: this,
+      dependsOn: [...after, ...more],
+    });
     const apisix = (
       type: "Route" | "Consumer" | "Credential",
       resourceName: string,
       apiPath: string,
       split: SplitBody<pulumi.Input<string>>,
-      resourceOpts: pulumi.CustomResourceOptions = {},
+      ...more: pulumi.Resource[]
     ) =>
       new ApisixObject(
         type,
         resourceName,
         apiPath,
         { ...connection, ...split },
-        {
-          ...child,
-          ...resourceOpts,
-        },
+        childOpts(...more),
       );
 
     apisix("Route", `route-${routeIds.chat}`, `routes/${routeIds.chat}`, buildChatRoute(settings));
@@ -101,9 +104,13 @@ export class Gateway extends pulumi.ComponentResource {
         const bearer = pulumi.interpolate`Bearer ${key.value}`;
         const credentialPath = `${consumerPath}/credentials/${credential.id}`;
         const split = buildCredential(credential, settings, bearer);
-        const holds = apisix("Credential", `credential-${credential.id}`, credentialPath, split, {
-          dependsOn: [holder],
-        });
+        const holds = apisix(
+          "Credential",
+          `credential-${credential.id}`,
+          credentialPath,
+          split,
+          holder,
+        );
         for (const user of credential.users) {
           const config = key.value.apply((value) => buildKiloConfig(settings, value));
           kiloConfigs[`${user.group}/${user.name}`] = config;
@@ -115,7 +122,7 @@ export class Gateway extends pulumi.ComponentResource {
               content: config.apply((c) => `${JSON.stringify(c, null, 2)}\n`),
             },
             // Written only once the key works on the gateway.
-            { ...child, dependsOn: [holds] },
+            childOpts(holds),
           );
         }
       }
@@ -127,7 +134,11 @@ export class Gateway extends pulumi.ComponentResource {
     this.consumers = args.consumers.map((consumer) => summarize(consumer, settings));
     this.kiloConfigs = pulumi.secret(pulumi.all(kiloConfigs));
 
-    this.registerOutputs({ endpoints: this.endpoints, consumers: this.consumers });
+    this.registerOutputs({
+      endpoints: this.endpoints,
+      consumers: this.consumers,
+      kiloConfigs: this.kiloConfigs,
+    });
   }
 
   private createKey(credential: PlannedCredential): ApiKey {

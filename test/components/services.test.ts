@@ -1,89 +1,24 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
-import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { GatewaySettings, ProvisionSettings } from "../../config/settings";
 import { settingsFor } from "../config/fixtures";
+import {
+  apiKeyOutputs,
+  findRegistration,
+  isSecret,
+  mockKey,
+  Registration,
+  resetMocks,
+  settled,
+  unwrap,
+  urnOf,
+} from "./registrations";
 
 type Secret = pulumi.Output<string>;
-type Callback = Parameters<MockMonitor["registerResource"]>[1];
 type ServicesModule = typeof import("../../components/services");
 
-/** The marker Pulumi's wire format puts on a secret value. */
-const secretSig = "1b47061264138c4ac30d75fd1eb44270";
-const sigKey = "4dabf18193072939515e22adb298388d";
-
-/** What the program sent to the resource monitor for one resource, secrets still marked. */
-interface Registration {
-  type: string;
-  name: string;
-  custom: boolean;
-  parent: string;
-  dependencies: string[];
-  additionalSecretOutputs: string[];
-  inputs: Record<string, unknown>;
-}
-
-/** The value a mocked ApiKey returns, so a test can look for it. */
-const keyFor = (name: string) => `mock-key-for-${name}-0123456789abcdef0123456789`;
-
 let services: ServicesModule;
-let registrations: Registration[] = [];
-let inFlight = 0;
-
-/**
- * Points Pulumi at fresh mocks and records every registration as the monitor receives it. The
- * mock's own newResource sees inputs with secrets already unwrapped, so the request is read here.
- */
-async function resetMocks(): Promise<void> {
-  registrations = [];
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        const state =
-          args.type === "pulumi-nodejs:dynamic/gateway:ApiKey"
-            ? { ...args.inputs, value: keyFor(args.name) }
-            : args.inputs;
-        return { id: `${args.name}-id`, state };
-      },
-      call: (args) => args.inputs,
-    },
-    "ai-gateway",
-    "test",
-    false,
-  );
-  const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = async (req: RegisterResourceRequest, callback: Callback) => {
-    registrations.push({
-      type: req.getType(),
-      name: req.getName(),
-      custom: req.getCustom(),
-      parent: req.getParent(),
-      dependencies: req.getDependenciesList(),
-      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-      inputs: req.getObject()?.toJavaScript() ?? {},
-    });
-    inFlight++;
-    try {
-      await register(req, callback);
-    } finally {
-      inFlight--;
-    }
-  };
-}
-
-/** Waits until no registration is in flight and none has started for a while. */
-async function settled(): Promise<void> {
-  let seen = -1;
-  let quiet = 0;
-  while (quiet < 5) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    quiet = inFlight === 0 && registrations.length === seen ? quiet + 1 : 0;
-    seen = registrations.length;
-  }
-}
 
 function provisionFor(
   overrides: Partial<ProvisionSettings<Secret>> = {},
@@ -110,7 +45,7 @@ function provisionFor(
 
 /** Builds the services under fresh mocks and returns what was registered. */
 async function provision(provisionSettings: ProvisionSettings<Secret>) {
-  await resetMocks();
+  const registrations = await resetMocks({ outputs: apiKeyOutputs });
   // provisionServices reads only proxyPort; the secret-typed fields are left out.
   const settings: GatewaySettings<Secret> = {
     ...settingsFor({ proxyPort: 18080 }),
@@ -124,27 +59,8 @@ async function provision(provisionSettings: ProvisionSettings<Secret>) {
   return { result, registrations };
 }
 
-function find(list: Registration[], name: string): Registration {
-  const found = list.filter((registration) => registration.name === name);
-  expect(found, `registrations named ${name}`).toHaveLength(1);
-  return found[0];
-}
-
-function isSecret(value: unknown): boolean {
-  return typeof value === "object" && value !== null && (value as never)[sigKey] === secretSig;
-}
-
-function unwrap(value: unknown): unknown {
-  return isSecret(value) ? (value as { value: unknown }).value : value;
-}
-
-function urnOf(registration: Registration): string {
-  const parentType = registration.parent ? registration.parent.split("::")[2] + "$" : "";
-  return `urn:pulumi:test::ai-gateway::${parentType}${registration.type}::${registration.name}`;
-}
-
 beforeAll(async () => {
-  await resetMocks();
+  await resetMocks({ outputs: apiKeyOutputs });
   services = await import("../../components/services");
 });
 
@@ -170,26 +86,26 @@ describe("provisionServices on this machine", () => {
   });
 
   it("parents each command and key to its component", () => {
-    const parentName = (name: string) => find(list, name).parent.split("::").pop();
+    const parentName = (name: string) => findRegistration(list, name).parent.split("::").pop();
 
     expect(parentName("etcd-service")).toBe("etcd");
     expect(parentName("redis-service")).toBe("redis");
     expect(parentName("redis-password")).toBe("redis");
     expect(parentName("apisix-service")).toBe("apisix");
     expect(parentName("apisix-admin-key")).toBe("apisix");
-    expect(find(list, "apisix").parent).toBe("");
+    expect(findRegistration(list, "apisix").parent).toBe("");
   });
 
   it("makes APISIX and its command depend on the etcd command", () => {
-    const etcdCommand = urnOf(find(list, "etcd-service"));
+    const etcdCommand = urnOf(findRegistration(list, "etcd-service"));
 
-    expect(find(list, "apisix").dependencies).toEqual([etcdCommand]);
-    expect(find(list, "apisix-service").dependencies).toContain(etcdCommand);
-    expect(find(list, "etcd").dependencies).toEqual([]);
+    expect(findRegistration(list, "apisix").dependencies).toEqual([etcdCommand]);
+    expect(findRegistration(list, "apisix-service").dependencies).toContain(etcdCommand);
+    expect(findRegistration(list, "etcd").dependencies).toEqual([]);
   });
 
   it("serializes the ApiKey provider and marks its value as a secret output", () => {
-    const key = find(list, "apisix-admin-key");
+    const key = findRegistration(list, "apisix-admin-key");
 
     expect(key.custom).toBe(true);
     expect(typeof unwrap(key.inputs.__provider)).toBe("string");
@@ -200,19 +116,19 @@ describe("provisionServices on this machine", () => {
 
   it("runs every command locally through /bin/sh with create as update and no stdin for etcd", () => {
     for (const name of ["etcd-service", "redis-service", "apisix-service"]) {
-      const inputs = find(list, name).inputs;
+      const inputs = findRegistration(list, name).inputs;
       expect(inputs.interpreter).toEqual(["/bin/sh", "-c"]);
       expect(inputs.logging).toBe("stdoutAndStderr");
       expect(inputs.update).toBe(inputs.create);
       expect(typeof inputs.delete).toBe("string");
       expect(inputs.connection).toBeUndefined();
     }
-    expect(find(list, "etcd-service").inputs.stdin).toBeUndefined();
+    expect(findRegistration(list, "etcd-service").inputs.stdin).toBeUndefined();
   });
 
   it("sends the APISIX config as secret stdin and keeps the key out of the scripts", () => {
-    const inputs = find(list, "apisix-service").inputs;
-    const key = keyFor("apisix-admin-key");
+    const inputs = findRegistration(list, "apisix-service").inputs;
+    const key = mockKey("apisix-admin-key");
 
     expect(isSecret(inputs.stdin)).toBe(true);
     const config = parse(unwrap(inputs.stdin) as string);
@@ -223,8 +139,8 @@ describe("provisionServices on this machine", () => {
   });
 
   it("sends the generated Redis password as secret stdin and keeps it out of the scripts", () => {
-    const inputs = find(list, "redis-service").inputs;
-    const password = keyFor("redis-password");
+    const inputs = findRegistration(list, "redis-service").inputs;
+    const password = mockKey("redis-password");
 
     expect(isSecret(inputs.stdin)).toBe(true);
     expect(unwrap(inputs.stdin)).toBe(`${password}\n`);
@@ -240,7 +156,7 @@ describe("provisionServices on this machine", () => {
     expect(result.redis?.port).toBe(16379);
     expect(result.apisix?.adminUrl).toBe("http://127.0.0.1:19180");
     const password = await new Promise((resolve) => result.redis?.password.apply(resolve));
-    expect(password).toBe(keyFor("redis-password"));
+    expect(password).toBe(mockKey("redis-password"));
     expect(await pulumi.isSecret(result.apisix!.adminKey)).toBe(true);
   });
 });
@@ -254,7 +170,7 @@ describe("provisionServices with a Redis password from config", () => {
     );
 
     expect(list.map((r) => r.name)).not.toContain("redis-password");
-    const stdin = find(list, "redis-service").inputs.stdin;
+    const stdin = findRegistration(list, "redis-service").inputs.stdin;
     expect(isSecret(stdin)).toBe(true);
     expect(unwrap(stdin)).toBe("configured-pw\n");
   });
@@ -290,7 +206,7 @@ describe("provisionServices over SSH", () => {
 
   it("connects with the host, port, user and host key, and the private key as a secret", () => {
     for (const name of ["etcd-service", "redis-service", "apisix-service"]) {
-      const inputs = find(list, name).inputs;
+      const inputs = findRegistration(list, name).inputs;
       expect(inputs.interpreter).toBeUndefined();
       expect(isSecret(inputs.connection)).toBe(true);
       expect(unwrap(inputs.connection)).toEqual({
@@ -306,7 +222,9 @@ describe("provisionServices over SSH", () => {
   });
 
   it("names the SSH target in the scripts' messages", () => {
-    expect(find(list, "etcd-service").inputs.create).toContain("\nHOST='ops@10.0.0.5:2222'\n");
+    expect(findRegistration(list, "etcd-service").inputs.create).toContain(
+      "\nHOST='ops@10.0.0.5:2222'\n",
+    );
   });
 
   it("points the admin URL at the SSH host", () => {
@@ -342,8 +260,8 @@ describe("provisionServices with APISIX only", () => {
       "apisix-admin-key",
       "apisix-service",
     ]);
-    expect(find(list, "apisix").dependencies).toEqual([]);
-    const config = parse(unwrap(find(list, "apisix-service").inputs.stdin) as string);
+    expect(findRegistration(list, "apisix").dependencies).toEqual([]);
+    const config = parse(unwrap(findRegistration(list, "apisix-service").inputs.stdin) as string);
     expect(config.deployment.etcd.host).toEqual(["http://127.0.0.1:12379"]);
   });
 });
