@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHostCommand, HostTarget } from "./host";
-import { scriptHeader, servicePaths, shellQuote } from "./shell";
+import { purgeLines, scriptHeader, servicePaths, shellQuote } from "./shell";
 
 /** Arguments of the Etcd component. */
 export interface EtcdArgs {
@@ -57,12 +57,7 @@ export function etcdDeleteScript(args: EtcdArgs): string {
     scriptHeader("etcd", args.host.label),
     `stop_service etcd ${shellQuote(paths.run)}`,
   ];
-  if (args.purge) {
-    lines.push(
-      `rm -rf ${shellQuote(paths.data)}`,
-      `apt-get purge -y -q ${shellQuote(args.packageName)} >/dev/null`,
-    );
-  }
+  if (args.purge) lines.push(...purgeLines(paths.data, args.packageName));
   return lines.join("\n");
 }
 

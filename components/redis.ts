@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ApiKey } from "../providers/api-key";
 import { createHostCommand, HostTarget } from "./host";
-import { scriptHeader, servicePaths, shellQuote } from "./shell";
+import { purgeLines, scriptHeader, servicePaths, shellQuote } from "./shell";
 
 /** Arguments of the Redis component. */
 export interface RedisArgs {
@@ -69,12 +69,7 @@ export function redisDeleteScript(args: RedisArgs): string {
     `stop_service redis ${shellQuote(paths.run)}`,
     `rm -f ${shellQuote(`${paths.conf}/redis.conf`)}`,
   ];
-  if (args.purge) {
-    lines.push(
-      `rm -rf ${shellQuote(paths.data)}`,
-      `apt-get purge -y -q ${shellQuote(args.packageName)} >/dev/null`,
-    );
-  }
+  if (args.purge) lines.push(...purgeLines(paths.data, args.packageName));
   return lines.join("\n");
 }
 

@@ -158,3 +158,11 @@ wait_healthy() {
 export function scriptHeader(service: string, host: string): string {
   return `${serviceLibrary}SERVICE=${shellQuote(service)}\nHOST=${shellQuote(host)}\n`;
 }
+
+/** Script lines that remove a service's data directory and purge its package. */
+export function purgeLines(dataDir: string, packageName: string): string[] {
+  return [
+    `rm -rf ${shellQuote(dataDir)}`,
+    `apt-get purge -y -q ${shellQuote(packageName)} >/dev/null`,
+  ];
+}

@@ -22,6 +22,7 @@ import {
   renderApisixConfig,
 } from "../../components/apisix";
 import { serviceLibrary } from "../../components/shell";
+import { syntaxErrors } from "./scripts";
 
 /** Arguments with values unlike the defaults, so a test notices when one is ignored. */
 function apisixArgs(overrides: Partial<ApisixArgs> = {}): ApisixArgs {
@@ -49,12 +50,6 @@ const endpoints = ["http://127.0.0.1:12379", "http://127.0.0.1:22379"];
 function body(script: string): string {
   expect(script.startsWith(serviceLibrary)).toBe(true);
   return script.slice(serviceLibrary.length);
-}
-
-/** Parses a script with `sh -n`; returns sh's complaint, or "" when the syntax is fine. */
-function syntaxErrors(script: string): string {
-  const result = spawnSync("/bin/sh", ["-n", "-c", script], { encoding: "utf8" });
-  return result.status === 0 ? "" : result.stderr;
 }
 
 describe("renderApisixConfig", () => {

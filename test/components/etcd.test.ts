@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import {
   EtcdArgs,
@@ -6,7 +5,7 @@ import {
   etcdCreateScript,
   etcdDeleteScript,
 } from "../../components/etcd";
-import { serviceLibrary } from "../../components/shell";
+import { bodyLines, syntaxErrors } from "./scripts";
 
 /** Arguments with values unlike the defaults, so a test notices when one is ignored. */
 function etcdArgs(overrides: Partial<EtcdArgs> = {}): EtcdArgs {
@@ -20,18 +19,6 @@ function etcdArgs(overrides: Partial<EtcdArgs> = {}): EtcdArgs {
     purge: false,
     ...overrides,
   };
-}
-
-/** The lines a script adds after the shared library. */
-function bodyLines(script: string): string[] {
-  expect(script.startsWith(serviceLibrary)).toBe(true);
-  return script.slice(serviceLibrary.length).split("\n");
-}
-
-/** Parses a script with `sh -n`; returns sh's complaint, or "" when the syntax is fine. */
-function syntaxErrors(script: string): string {
-  const result = spawnSync("/bin/sh", ["-n", "-c", script], { encoding: "utf8" });
-  return result.status === 0 ? "" : result.stderr;
 }
 
 describe("etcdCommandLine", () => {

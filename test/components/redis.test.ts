@@ -10,6 +10,7 @@ import {
   renderRedisConfig,
 } from "../../components/redis";
 import { serviceLibrary } from "../../components/shell";
+import { bodyLines, syntaxErrors } from "./scripts";
 
 const password = "sample-redis-password-4f9c2e";
 
@@ -25,18 +26,6 @@ function redisArgs(overrides: Partial<RedisArgs> = {}): RedisArgs {
     purge: false,
     ...overrides,
   };
-}
-
-/** The lines a script adds after the shared library. */
-function bodyLines(script: string): string[] {
-  expect(script.startsWith(serviceLibrary)).toBe(true);
-  return script.slice(serviceLibrary.length).split("\n");
-}
-
-/** Parses a script with `sh -n`; returns sh's complaint, or "" when the syntax is fine. */
-function syntaxErrors(script: string): string {
-  const result = spawnSync("/bin/sh", ["-n", "-c", script], { encoding: "utf8" });
-  return result.status === 0 ? "" : result.stderr;
 }
 
 describe("renderRedisConfig", () => {
