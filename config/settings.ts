@@ -237,7 +237,7 @@ function assertUsable<S>(settings: GatewaySettings<S>, file: string, sshHost?: s
   const generatesAdminKey = provision?.services.includes("apisix") ?? false;
   if (settings.enabled && settings.adminKey === undefined && !generatesAdminKey) {
     throw new ConfigError(
-      `${file}: ai-gateway:adminKey is not set; give the Admin API key of the existing APISIX with: npm run pulumi -- config set --secret ai-gateway:adminKey <key> (or set GATEWAY_ADMIN_KEY).`,
+      `${file}: ai-gateway:adminKey is not set; give the Admin API key of the existing APISIX with: npm run pulumi -- config set --secret ai-gateway:adminKey (it asks for the value, which keeps it off the command line), or set GATEWAY_ADMIN_KEY.`,
     );
   }
 }

@@ -366,13 +366,13 @@ describe("readSettings", () => {
 
   it("requires an admin key while the gateway is enabled", () => {
     expect(() => read({}, {}, {})).toThrow(
-      "Pulumi.dev.yaml: ai-gateway:adminKey is not set; give the Admin API key of the existing APISIX with: npm run pulumi -- config set --secret ai-gateway:adminKey <key> (or set GATEWAY_ADMIN_KEY).",
+      "Pulumi.dev.yaml: ai-gateway:adminKey is not set; give the Admin API key of the existing APISIX with: npm run pulumi -- config set --secret ai-gateway:adminKey (it asks for the value, which keeps it off the command line), or set GATEWAY_ADMIN_KEY.",
     );
   });
 
   it("treats an empty GATEWAY_ADMIN_KEY as unset", () => {
     expect(() => read({}, { GATEWAY_ADMIN_KEY: "" }, {})).toThrow(
-      "Pulumi.dev.yaml: ai-gateway:adminKey is not set; give the Admin API key of the existing APISIX with: npm run pulumi -- config set --secret ai-gateway:adminKey <key> (or set GATEWAY_ADMIN_KEY).",
+      "Pulumi.dev.yaml: ai-gateway:adminKey is not set; give the Admin API key of the existing APISIX with: npm run pulumi -- config set --secret ai-gateway:adminKey (it asks for the value, which keeps it off the command line), or set GATEWAY_ADMIN_KEY.",
     );
   });
 
