@@ -1,4 +1,4 @@
-import { PlannedConsumer, PlannedCredential } from "../config/plan";
+import { PlannedConsumer } from "../config/plan";
 import { GatewaySettings, LlmServer } from "../config/settings";
 
 /**
@@ -160,11 +160,7 @@ export function buildConsumer<S>(
 }
 
 /** A key-auth credential; the key is stored as "Bearer <key>" (see the routes' key-auth). */
-export function buildCredential<S, K>(
-  credential: PlannedCredential,
-  settings: GatewaySettings<S>,
-  bearerKey: K,
-): SplitBody<K> {
+export function buildCredential<S, K>(settings: GatewaySettings<S>, bearerKey: K): SplitBody<K> {
   return {
     body: {
       labels: managedLabels(settings.stack),

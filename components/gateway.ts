@@ -103,7 +103,7 @@ export class Gateway extends pulumi.ComponentResource {
         const key = this.createKey(credential);
         const bearer = pulumi.interpolate`Bearer ${key.value}`;
         const credentialPath = `${consumerPath}/credentials/${credential.id}`;
-        const split = buildCredential(credential, settings, bearer);
+        const split = buildCredential(settings, bearer);
         const holds = apisix(
           "Credential",
           `credential-${credential.id}`,

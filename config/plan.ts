@@ -64,7 +64,7 @@ export function planConsumers<S>(roster: Roster, settings: GatewaySettings<S>): 
 
   for (const [groupName, group] of Object.entries(roster.groups)) {
     const groupSlug = slugify(groupName);
-    const users = group.users.map((user, index): PlannedUser => {
+    const users = group.users.map((user): PlannedUser => {
       const slug = slugify(user.name);
       return {
         group: groupName,

@@ -475,7 +475,7 @@ describe("buildCredential", () => {
   const credential = consumerFor(settings).credentials[0];
 
   it("holds an empty key-auth and keeps the key as a secret", () => {
-    expect(buildCredential(credential, settings, "Bearer sk-123")).toEqual({
+    expect(buildCredential(settings, "Bearer sk-123")).toEqual({
       body: {
         labels: { "managed-by": "ai-gateway", "ai-gateway-stack": "spring_hack" },
         plugins: { "key-auth": {} },
@@ -487,11 +487,11 @@ describe("buildCredential", () => {
   it("carries the key in whatever secret type it is given", () => {
     const key = { secret: "Bearer sk-123" };
 
-    expect(buildCredential(credential, settings, key).secrets["plugins.key-auth.key"]).toBe(key);
+    expect(buildCredential(settings, key).secrets["plugins.key-auth.key"]).toBe(key);
   });
 
   it("passes APISIX's credential schemas once the key is merged", () => {
-    const split = buildCredential(credential, settings, "Bearer sk-123");
+    const split = buildCredential(settings, "Bearer sk-123");
     const merged = mergeSecrets(split.body, split.secrets);
 
     expect(check("credential.json", { ...merged, id: credential.id })).toBeNull();
